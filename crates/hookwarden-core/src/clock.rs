@@ -1,0 +1,70 @@
+//! Injectable clocks: the current time used for the timestamp tolerance.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use time::OffsetDateTime;
+
+/// A source of the current time, in whole unix seconds.
+///
+/// The default is [`SystemClock`]; tests use [`ManualClock`] to verify at a fixed
+/// instant or to advance time.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Seconds since the unix epoch.
+    fn now_unix(&self) -> i64;
+
+    /// The current time.
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(self.now_unix()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        }
+    }
+}
+
+/// A clock that stands still until told to move; clones share the same time.
+///
+/// ```
+/// use hookwarden_core::{Clock, ManualClock};
+/// let clock = ManualClock::new(1_700_000_000);
+/// let other = clock.clone();
+/// clock.advance(30);
+/// assert_eq!(other.now_unix(), 1_700_000_030);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    /// A clock showing `unix_seconds`.
+    #[must_use]
+    pub fn new(unix_seconds: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(unix_seconds)))
+    }
+
+    /// Set the time.
+    pub fn set(&self, unix_seconds: i64) {
+        self.0.store(unix_seconds, Ordering::SeqCst);
+    }
+
+    /// Move the time forward (or back, with a negative value).
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_unix(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}

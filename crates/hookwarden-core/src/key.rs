@@ -1,0 +1,134 @@
+//! [`Algorithm`] and the precomputed key state used by the [`Verifier`](crate::Verifier).
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq;
+
+use crate::error::ConfigError;
+use crate::tag::Tag;
+
+/// How a scheme authenticates the signed content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC-SHA1 (Twilio, Intercom's `X-Hub-Signature`).
+    HmacSha1,
+    /// HMAC-SHA256 (most providers).
+    HmacSha256,
+    /// HMAC-SHA512.
+    HmacSha512,
+    /// Ed25519 signatures checked with the sender's public key (Standard Webhooks
+    /// `v1a`, Discord). Needs the `ed25519` feature.
+    Ed25519,
+    /// A shared token sent as is in a header (GitLab), compared in constant time.
+    Token,
+}
+
+/// Feeds the signed content, chunk by chunk, into the sink it is given.
+pub(crate) type Feed<'a> = dyn FnMut(&mut dyn FnMut(&[u8])) + 'a;
+
+/// Precomputed per-secret state: an initialised HMAC (cloned per request), a parsed
+/// public key, or a token's digest.
+#[derive(Clone)]
+pub(crate) enum KeyState {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+    #[cfg(feature = "ed25519")]
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Token([u8; 32]),
+}
+
+impl std::fmt::Debug for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sha1(_) => "HmacSha1(<redacted>)",
+            Self::Sha256(_) => "HmacSha256(<redacted>)",
+            Self::Sha512(_) => "HmacSha512(<redacted>)",
+            #[cfg(feature = "ed25519")]
+            Self::Ed25519(_) => "Ed25519PublicKey",
+            Self::Token(_) => "Token(<redacted>)",
+        })
+    }
+}
+
+fn hmac<M: KeyInit>(key: &[u8]) -> Result<M, ConfigError> {
+    M::new_from_slice(key).map_err(|_| ConfigError::new("secret cannot be used as an HMAC key"))
+}
+
+impl KeyState {
+    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Result<Self, ConfigError> {
+        Ok(match algorithm {
+            Algorithm::HmacSha1 => Self::Sha1(hmac(key)?),
+            Algorithm::HmacSha256 => Self::Sha256(hmac(key)?),
+            Algorithm::HmacSha512 => Self::Sha512(hmac(key)?),
+            #[cfg(feature = "ed25519")]
+            Algorithm::Ed25519 => {
+                let bytes: &[u8; 32] = key
+                    .try_into()
+                    .map_err(|_| ConfigError::new("an Ed25519 public key must be 32 bytes"))?;
+                Self::Ed25519(
+                    ed25519_dalek::VerifyingKey::from_bytes(bytes)
+                        .map_err(|_| ConfigError::new("invalid Ed25519 public key"))?,
+                )
+            }
+            #[cfg(not(feature = "ed25519"))]
+            Algorithm::Ed25519 => {
+                return Err(ConfigError::new(
+                    "Ed25519 schemes need hookwarden's `ed25519` feature",
+                ));
+            }
+            Algorithm::Token => Self::Token(Sha256::digest(key).into()),
+        })
+    }
+
+    /// Whether any of `candidates` authenticates the content that `feed` produces.
+    /// For a MAC, the content is hashed once whatever the number of candidates.
+    /// Returns the index of the matching candidate.
+    pub(crate) fn find_match(
+        &self,
+        candidates: &[Tag],
+        token: &[u8],
+        feed: &mut Feed<'_>,
+    ) -> Option<usize> {
+        match self {
+            Self::Sha1(m) => first_equal(&mac_tag(m, feed), candidates),
+            Self::Sha256(m) => first_equal(&mac_tag(m, feed), candidates),
+            Self::Sha512(m) => first_equal(&mac_tag(m, feed), candidates),
+            #[cfg(feature = "ed25519")]
+            Self::Ed25519(public) => candidates.iter().position(|c| {
+                let Ok(sig) = ed25519_dalek::Signature::from_slice(c.as_bytes()) else {
+                    return false;
+                };
+                let Ok(mut v) = public.verify_stream(&sig) else {
+                    return false;
+                };
+                feed(&mut |chunk| v.update(chunk));
+                v.finalize_and_verify().is_ok()
+            }),
+            Self::Token(expected) => {
+                let got: [u8; 32] = Sha256::digest(token).into();
+                bool::from(got.ct_eq(expected)).then_some(0)
+            }
+        }
+    }
+}
+
+fn mac_tag<M: Mac + Clone>(prekeyed: &M, feed: &mut Feed<'_>) -> Tag {
+    let mut mac = prekeyed.clone();
+    feed(&mut |chunk| mac.update(chunk));
+    let out = mac.finalize().into_bytes();
+    Tag::from_mac_output(&out)
+}
+
+/// Index of the first candidate equal to `computed`, each comparison in constant time.
+fn first_equal(computed: &Tag, candidates: &[Tag]) -> Option<usize> {
+    let mut found = None;
+    for (i, c) in candidates.iter().enumerate() {
+        if bool::from(c.as_bytes().ct_eq(computed.as_bytes())) && found.is_none() {
+            found = Some(i);
+        }
+    }
+    found
+}

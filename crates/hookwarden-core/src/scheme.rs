@@ -1,0 +1,248 @@
+//! The [`Scheme`] trait: how one provider signs its webhooks.
+//!
+//! A scheme is split in phases so that the [`Verifier`](crate::Verifier) can hold every
+//! rule that is common to all providers (tolerance, rotation, constant-time comparison,
+//! computing each key's MAC once):
+//!
+//! 1. [`parse`](Scheme::parse) reads the headers only: the signed timestamp, the
+//!    delivery id and the candidate signatures, decoded onto the stack. It runs before
+//!    the body is buffered, so a request without a well-formed signature is refused
+//!    early.
+//! 2. [`timestamp_from_body`](Scheme::timestamp_from_body), for the rare scheme that
+//!    signs a timestamp inside the body (Linear).
+//! 3. The verifier checks the timestamp against the tolerance *before* any hashing.
+//! 4. [`signed_content`](Scheme::signed_content) feeds the exact signed bytes (for
+//!    example `id.timestamp.body`) into the MAC, chunk by chunk: the body is never
+//!    copied or re-serialised.
+//! 5. [`sign_headers`](Scheme::sign_headers) formats a signature the way the provider
+//!    sends it, which makes every scheme able to sign test deliveries.
+//!
+//! # Security
+//!
+//! A scheme never compares signatures itself: it only says what was signed and which
+//! candidates the request carries. Comparison is the verifier's, in constant time.
+//! A scheme's `Debug` must not print key material (schemes hold none).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::HeaderKey;
+use crate::error::{ConfigError, VerifyError};
+use crate::headers::Headers;
+use crate::key::Algorithm;
+use crate::secret::Secret;
+use crate::tag::{Signatures, Tag};
+use crate::tolerance::Tolerance;
+
+/// One request as the verifier sees it: headers, the raw body bytes and, for schemes
+/// that sign it, the public URL the sender called.
+#[derive(Clone, Copy)]
+pub struct Request<'r> {
+    /// The request headers.
+    pub headers: &'r dyn Headers,
+    /// The raw body bytes, exactly as received.
+    pub body: &'r [u8],
+    /// The full public URL the sender called (scheme, host, path and query), for
+    /// URL-signing schemes (Twilio, Square).
+    pub url: Option<&'r str>,
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("body_len", &self.body.len())
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Scheme::parse`] found in the headers.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Parsed<'r> {
+    /// The signed timestamp, unix seconds, when the scheme has one in a header.
+    pub timestamp: Option<i64>,
+    /// The timestamp exactly as sent, when it is part of the signed content.
+    pub timestamp_raw: &'r [u8],
+    /// The delivery id from a header, when the scheme has one.
+    pub id: Option<&'r [u8]>,
+    /// The candidate signatures, decoded.
+    pub signatures: Signatures,
+    /// For [`Algorithm::Token`] schemes: the token as sent.
+    pub token: &'r [u8],
+}
+
+impl Parsed<'_> {
+    /// Add a decoded candidate signature found in `header`.
+    ///
+    /// # Errors
+    ///
+    /// `MalformedHeader` when the request carries more than
+    /// [`MAX_SIGNATURES`](crate::MAX_SIGNATURES) candidates.
+    pub fn add_signature(&mut self, tag: Tag, header: &HeaderKey) -> Result<(), VerifyError> {
+        if self.signatures.push(tag) {
+            Ok(())
+        } else {
+            Err(VerifyError::malformed(header, "too many signatures"))
+        }
+    }
+}
+
+/// The inputs of a signature made with [`sign`](crate::sign()): what a sender knows.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInput<'a> {
+    /// The exact body bytes to send.
+    pub body: &'a [u8],
+    /// The signing time, unix seconds.
+    pub timestamp: i64,
+    /// The delivery id (schemes that sign one; one is derived from the body and
+    /// timestamp when absent).
+    pub id: Option<&'a str>,
+    /// The URL the request will be sent to (URL-signing schemes).
+    pub url: Option<&'a str>,
+}
+
+/// How a provider signs its webhooks. Implement it to support a provider hookwarden
+/// does not know; see the [module docs](self) for the phases.
+///
+/// ```
+/// use hookwarden_core::{Algorithm, HeaderKey, Headers, Parsed, Request, Scheme,
+///     SignInput, Tag, Tolerance, Verifier, VerifyError, sign};
+///
+/// /// Signs the body with HMAC-SHA256, hex in `x-acme-signature`.
+/// #[derive(Debug)]
+/// struct Acme;
+/// static SIG: HeaderKey = HeaderKey::from_static("x-acme-signature");
+///
+/// impl Scheme for Acme {
+///     fn name(&self) -> &'static str { "acme" }
+///     fn algorithm(&self) -> Algorithm { Algorithm::HmacSha256 }
+///     fn default_tolerance(&self) -> Option<Tolerance> { None }
+///     fn required_headers(&self) -> &[HeaderKey] { std::slice::from_ref(&SIG) }
+///     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+///         let raw = headers.first(&SIG).ok_or_else(|| VerifyError::missing(&SIG))?;
+///         let tag = Tag::from_hex(raw).ok_or_else(|| VerifyError::malformed(&SIG, "not hex"))?;
+///         let mut parsed = Parsed::default();
+///         let _ = parsed.signatures.push(tag);
+///         Ok(parsed)
+///     }
+///     fn signed_content(&self, req: &Request<'_>, _: &Parsed<'_>, _: usize,
+///                       sink: &mut dyn FnMut(&[u8])) {
+///         sink(req.body);
+///     }
+///     fn sign_headers(&self, tag: &[u8], _: &SignInput<'_>, _: &str, _: &str)
+///         -> Vec<(String, String)> {
+///         vec![(SIG.to_string(), hex::encode(tag))]
+///     }
+/// }
+///
+/// let headers = sign(&Acme, &"k".into(), &SignInput { body: b"hi", timestamp: 0, id: None, url: None })?;
+/// let verifier = Verifier::builder(Acme).secret("k").build()?;
+/// assert!(verifier.verify(&headers, b"hi", None).is_ok());
+/// # Ok::<(), hookwarden_core::ConfigError>(())
+/// ```
+pub trait Scheme: Send + Sync + fmt::Debug {
+    /// The lowercase name (`"standard"`, `"stripe"`...), used in logs and by
+    /// [`schemes::by_name`](crate::schemes::by_name).
+    fn name(&self) -> &'static str;
+
+    /// The algorithm the keys are used with.
+    fn algorithm(&self) -> Algorithm;
+
+    /// The provider's documented replay tolerance; `None` when the scheme signs no
+    /// timestamp (replays are then stopped by dedup only).
+    fn default_tolerance(&self) -> Option<Tolerance>;
+
+    /// Headers whose absence rejects the request before its body is read.
+    fn required_headers(&self) -> &[HeaderKey];
+
+    /// Turn a configured secret into key bytes (for [`Algorithm::Ed25519`]: the
+    /// 32-byte public key). Defaults to the secret's bytes, which must not be empty.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the secret is empty or not in the scheme's format.
+    fn key_bytes(&self, secret: &Secret) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+        if secret.is_empty() {
+            return Err(ConfigError::new("secret is empty"));
+        }
+        Ok(Zeroizing::new(secret.expose().to_vec()))
+    }
+
+    /// For [`Algorithm::Ed25519`] schemes: turn a private signing secret into its
+    /// 32-byte seed. Other schemes sign with [`key_bytes`](Self::key_bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the secret is not a private key in the scheme's format.
+    fn signing_key_bytes(&self, secret: &Secret) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+        self.key_bytes(secret)
+    }
+
+    /// Read the timestamp, id and candidate signatures from the headers.
+    ///
+    /// # Errors
+    ///
+    /// A [`VerifyError`] of kind `MissingHeader`, `MalformedHeader` or
+    /// `UnsupportedSignatureVersion`, naming the header.
+    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError>;
+
+    /// The signed timestamp when it is inside the body. Defaults to `None`.
+    ///
+    /// # Errors
+    ///
+    /// `MalformedBody` when the body lacks it.
+    fn timestamp_from_body(&self, body: &[u8]) -> Result<Option<i64>, VerifyError> {
+        let _ = body;
+        Ok(None)
+    }
+
+    /// How many alternative signed contents to try (Twilio: the URL with and without
+    /// the default port). Defaults to 1.
+    fn content_variants(&self, req: &Request<'_>) -> usize {
+        let _ = req;
+        1
+    }
+
+    /// Whether the scheme signs the URL (then `verify` needs one).
+    fn signs_url(&self) -> bool {
+        false
+    }
+
+    /// Feed the signed content of `variant` into `sink`, in order.
+    fn signed_content(
+        &self,
+        req: &Request<'_>,
+        parsed: &Parsed<'_>,
+        variant: usize,
+        sink: &mut dyn FnMut(&[u8]),
+    );
+
+    /// The delivery id, for deduplication: by default the header id found by
+    /// [`parse`](Self::parse); schemes with the id in the signed body override it.
+    fn delivery_id<'r>(&self, req: &Request<'r>, parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
+        let _ = req;
+        parsed
+            .id
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .map(Cow::Borrowed)
+    }
+
+    /// Format the timestamp the way the scheme signs and sends it. Defaults to unix
+    /// seconds in decimal.
+    fn format_timestamp(&self, unix_seconds: i64) -> String {
+        unix_seconds.to_string()
+    }
+
+    /// The headers to send for `signature` (a MAC, an Ed25519 signature or, for
+    /// [`Algorithm::Token`], the token), given the formatted `timestamp` and `id`.
+    fn sign_headers(
+        &self,
+        signature: &[u8],
+        input: &SignInput<'_>,
+        timestamp: &str,
+        id: &str,
+    ) -> Vec<(String, String)>;
+}

@@ -1,0 +1,152 @@
+//! [`Tag`] and [`Signatures`]: decoded signatures held on the stack.
+
+use arrayvec::ArrayVec;
+use base64::Engine as _;
+
+/// The largest signature or MAC the built-in algorithms produce (HMAC-SHA512, Ed25519).
+pub const MAX_TAG_LEN: usize = 64;
+
+/// How many candidate signatures one request may carry (senders rotating secrets send
+/// two or three). More is rejected as a malformed header.
+pub const MAX_SIGNATURES: usize = 8;
+
+/// A decoded signature or MAC, stored inline (no heap).
+///
+/// Its `Debug` shows only the length: a signature is never printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    bytes: [u8; MAX_TAG_LEN],
+    len: u8,
+}
+
+impl Tag {
+    /// A tag holding `bytes`, or `None` when longer than [`MAX_TAG_LEN`].
+    #[must_use]
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let mut tag = Self {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        };
+        tag.bytes.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        tag.len = u8::try_from(bytes.len()).ok()?;
+        Some(tag)
+    }
+
+    /// A tag from a MAC output of at most [`MAX_TAG_LEN`] bytes (every supported hash).
+    pub(crate) fn from_mac_output(bytes: &[u8]) -> Self {
+        let n = bytes.len().min(MAX_TAG_LEN);
+        let mut tag = Self {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        };
+        tag.bytes[..n].copy_from_slice(&bytes[..n]);
+        tag.len = u8::try_from(n).unwrap_or(u8::MAX);
+        tag
+    }
+
+    /// Decode standard base64 (with padding) into a tag; `None` when invalid, empty or
+    /// too long.
+    #[must_use]
+    pub fn from_base64(encoded: &[u8]) -> Option<Self> {
+        let mut tag = Self {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        };
+        let n = base64::engine::general_purpose::STANDARD
+            .decode_slice(encoded, &mut tag.bytes)
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        tag.len = u8::try_from(n).ok()?;
+        Some(tag)
+    }
+
+    /// Decode hexadecimal (either case) into a tag; `None` when invalid, empty or too long.
+    #[must_use]
+    pub fn from_hex(encoded: &[u8]) -> Option<Self> {
+        if encoded.is_empty() || !encoded.len().is_multiple_of(2) || encoded.len() / 2 > MAX_TAG_LEN
+        {
+            return None;
+        }
+        let mut tag = Self {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        };
+        let n = encoded.len() / 2;
+        hex::decode_to_slice(encoded, &mut tag.bytes[..n]).ok()?;
+        tag.len = u8::try_from(n).ok()?;
+        Some(tag)
+    }
+
+    /// The tag's bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tag(<{} bytes>)", self.len)
+    }
+}
+
+/// The candidate signatures found in a request, decoded, on the stack.
+#[derive(Debug, Clone, Default)]
+pub struct Signatures(ArrayVec<Tag, MAX_SIGNATURES>);
+
+impl Signatures {
+    /// An empty list.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a candidate. Returns `false` when the list is full.
+    #[must_use]
+    pub fn push(&mut self, tag: Tag) -> bool {
+        self.0.try_push(tag).is_ok()
+    }
+
+    /// The candidates, in header order.
+    #[must_use]
+    pub fn as_slice(&self) -> &[Tag] {
+        &self.0
+    }
+
+    /// Whether there is no candidate.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many candidates.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoders_reject_bad_input_and_overflow() {
+        assert_eq!(Tag::from_hex(b"0aFF").unwrap().as_bytes(), &[0x0a, 0xff]);
+        assert!(Tag::from_hex(b"0").is_none());
+        assert!(Tag::from_hex(b"").is_none());
+        assert!(Tag::from_base64(b"").is_none());
+        assert!(Tag::from_hex(b"zz").is_none());
+        assert!(Tag::from_hex(&[b'a'; 130]).is_none());
+        assert_eq!(Tag::from_base64(b"AAE=").unwrap().as_bytes(), &[0, 1]);
+        assert!(Tag::from_base64(b"!!!!").is_none());
+        assert!(Tag::from_base64(&[b'A'; 100]).is_none());
+        assert!(Tag::from_slice(&[0; 65]).is_none());
+        assert_eq!(
+            format!("{:?}", Tag::from_slice(&[7; 32]).unwrap()),
+            "Tag(<32 bytes>)"
+        );
+    }
+}

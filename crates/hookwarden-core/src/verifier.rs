@@ -1,0 +1,387 @@
+//! [`Verifier`]: a scheme, its precomputed keys, a tolerance and a clock.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ConfigError, ErrorKind, VerifyError};
+use crate::headers::Headers;
+use crate::key::KeyState;
+use crate::scheme::{Request, Scheme};
+use crate::secret::Secret;
+use crate::tag::Tag;
+use crate::tolerance::Tolerance;
+
+/// Verifies deliveries of one scheme against one or more secrets.
+///
+/// Build it once (keys are decoded and HMAC states initialised at build time) and share
+/// it: `verify` takes `&self`, is synchronous and does not allocate for the HMAC
+/// schemes. Cloning is cheap.
+///
+/// ```
+/// use hookwarden_core::{schemes::StandardWebhooks, sign, SignInput, Verifier};
+///
+/// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// let body = br#"{"type":"invoice.paid"}"#;
+/// let now = 1_700_000_000;
+/// let headers = sign(&StandardWebhooks::new(), &secret.into(),
+///     &SignInput { body, timestamp: now, id: Some("msg_1"), url: None })?;
+///
+/// let verifier = Verifier::builder(StandardWebhooks::new())
+///     .secret("whsec_b2xkIHNlY3JldCBiZWluZyByb3RhdGVk") // the old secret, still accepted
+///     .secret(secret)
+///     .clock(hookwarden_core::ManualClock::new(now))
+///     .build()?;
+/// let verified = verifier.verify(&headers, body, None).expect("valid");
+/// assert_eq!(verified.key_index(), 1);
+/// assert_eq!(verified.delivery_id(), Some("msg_1"));
+/// # Ok::<(), hookwarden_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    scheme: Arc<dyn Scheme>,
+    keys: Arc<[KeyState]>,
+    tolerance: Option<Tolerance>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.scheme.name())
+            .field("keys", &self.keys.len())
+            .field("tolerance", &self.tolerance)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Start building a verifier for `scheme`.
+    pub fn builder(scheme: impl Scheme + 'static) -> VerifierBuilder {
+        Self::builder_arc(Arc::new(scheme))
+    }
+
+    /// Start building a verifier for a shared scheme (for example one from
+    /// [`schemes::by_name`](crate::schemes::by_name)).
+    pub fn builder_arc(scheme: Arc<dyn Scheme>) -> VerifierBuilder {
+        VerifierBuilder {
+            tolerance: TolerancePolicy::SchemeDefault,
+            scheme,
+            secrets: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The scheme.
+    #[must_use]
+    pub fn scheme(&self) -> &dyn Scheme {
+        &*self.scheme
+    }
+
+    /// The tolerance in force (`None`: the scheme signs no timestamp).
+    #[must_use]
+    pub fn tolerance(&self) -> Option<Tolerance> {
+        self.tolerance
+    }
+
+    /// The clock in use.
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Check the signature headers alone (present, well formed), before reading a body.
+    ///
+    /// # Errors
+    ///
+    /// The same header errors as [`verify`](Self::verify).
+    pub fn precheck<H: Headers>(&self, headers: &H) -> Result<(), VerifyError> {
+        self.scheme.parse(headers).map(drop)
+    }
+
+    /// Verify one delivery: `headers`, the raw `body` bytes and, for URL-signing
+    /// schemes, the public `url` the sender called.
+    ///
+    /// Order of work: headers parsed → timestamp checked against the tolerance → for
+    /// each secret, its MAC over the signed content computed once and compared in
+    /// constant time with every candidate signature.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError`]: missing or malformed headers (400), timestamp out of tolerance
+    /// (401), no signature matching any secret (401), URL required but not given (500).
+    pub fn verify<'r, H: Headers>(
+        &self,
+        headers: &'r H,
+        body: &'r [u8],
+        url: Option<&'r str>,
+    ) -> Result<Verified<'r>, VerifyError> {
+        self.verify_request(&Request {
+            headers: headers as &dyn Headers,
+            body,
+            url,
+        })
+    }
+
+    /// [`verify`](Self::verify) for an assembled [`Request`].
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    pub fn verify_request<'r>(&self, req: &Request<'r>) -> Result<Verified<'r>, VerifyError> {
+        let scheme = &*self.scheme;
+        let mut parsed = scheme.parse(req.headers)?;
+        if let Some(ts) = scheme.timestamp_from_body(req.body)? {
+            parsed.timestamp = Some(ts);
+        }
+        if let (Some(ts), Some(tolerance)) = (parsed.timestamp, self.tolerance)
+            && let Err((too_old, skew)) = tolerance.check(ts, self.clock.now_unix())
+        {
+            let (kind, detail) = if too_old {
+                (
+                    ErrorKind::TimestampTooOld,
+                    "timestamp is older than the tolerance",
+                )
+            } else {
+                (
+                    ErrorKind::TimestampTooNew,
+                    "timestamp is further ahead than the tolerance",
+                )
+            };
+            return Err(VerifyError::new(kind, detail).with_skew(skew));
+        }
+        if scheme.signs_url() && req.url.is_none() {
+            return Err(VerifyError::new(
+                ErrorKind::UrlRequired,
+                "this scheme signs the request URL: pass the public URL to verify",
+            ));
+        }
+        let candidates = parsed.signatures.as_slice();
+        let variants = scheme.content_variants(req);
+        for (key_index, key) in self.keys.iter().enumerate() {
+            for variant in 0..variants {
+                let mut feed = |sink: &mut dyn FnMut(&[u8])| {
+                    scheme.signed_content(req, &parsed, variant, sink);
+                };
+                if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
+                    let signature = candidates.get(i).copied();
+                    return Ok(Verified {
+                        scheme: scheme.name(),
+                        key_index,
+                        timestamp: parsed
+                            .timestamp
+                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+                        delivery_id: scheme.delivery_id(req, &parsed),
+                        signature,
+                    });
+                }
+            }
+        }
+        Err(VerifyError::new(
+            ErrorKind::SignatureMismatch,
+            "no signature matches any configured secret",
+        ))
+    }
+
+    /// The delivery id of a request this verifier accepted, without verifying again.
+    /// Same as [`Verified::delivery_id`].
+    #[must_use]
+    pub fn delivery_id<'r>(&self, req: &Request<'r>) -> Option<Cow<'r, str>> {
+        let parsed = self.scheme.parse(req.headers).ok()?;
+        self.scheme.delivery_id(req, &parsed)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TolerancePolicy {
+    SchemeDefault,
+    Custom(Tolerance),
+}
+
+/// Builds a [`Verifier`]; see [`Verifier::builder`].
+#[must_use]
+pub struct VerifierBuilder {
+    scheme: Arc<dyn Scheme>,
+    secrets: Vec<Secret>,
+    tolerance: TolerancePolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("scheme", &self.scheme.name())
+            .field("secrets", &self.secrets.len())
+            .field("tolerance", &self.tolerance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifierBuilder {
+    /// Add an accepted secret. Add several during a rotation: the old one and the new
+    /// one are both accepted, and [`Verified::key_index`] says which matched (the
+    /// index in the order added).
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Add several accepted secrets.
+    pub fn secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Secret>,
+    {
+        self.secrets.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// The replay tolerance. Defaults to the scheme's documented one
+    /// ([`Scheme::default_tolerance`]; five minutes for most).
+    pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.tolerance = TolerancePolicy::Custom(tolerance);
+        self
+    }
+
+    /// How old a timestamp may be; the future allowance stays as it is.
+    pub fn tolerance_past(self, past: Duration) -> Self {
+        let future = self.current_tolerance().future();
+        self.tolerance(Tolerance::new(past, future))
+    }
+
+    /// How far ahead a timestamp may be; the past allowance stays as it is.
+    pub fn tolerance_future(self, future: Duration) -> Self {
+        let past = self.current_tolerance().past();
+        self.tolerance(Tolerance::new(past, future))
+    }
+
+    fn current_tolerance(&self) -> Tolerance {
+        match self.tolerance {
+            TolerancePolicy::Custom(t) => t,
+            TolerancePolicy::SchemeDefault => self.scheme.default_tolerance().unwrap_or_default(),
+        }
+    }
+
+    /// The clock used for the tolerance. Defaults to [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Decode the secrets and build the verifier.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when no secret was given, or a secret is not in the scheme's
+    /// format (the message says which secret by position, never its value).
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        if self.secrets.is_empty() {
+            return Err(ConfigError::new("at least one secret is required"));
+        }
+        let algorithm = self.scheme.algorithm();
+        let keys = self
+            .secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let bytes = self.scheme.key_bytes(s).map_err(|e| index_error(i, &e))?;
+                KeyState::new(algorithm, &bytes).map_err(|e| index_error(i, &e))
+            })
+            .collect::<Result<Arc<[_]>, _>>()?;
+        let tolerance = match self.tolerance {
+            TolerancePolicy::Custom(t) => Some(t),
+            TolerancePolicy::SchemeDefault => self.scheme.default_tolerance(),
+        };
+        Ok(Verifier {
+            scheme: self.scheme,
+            keys,
+            tolerance,
+            clock: self.clock,
+        })
+    }
+}
+
+fn index_error(i: usize, e: &ConfigError) -> ConfigError {
+    ConfigError::new(format!(
+        "secret #{} ({}): {}",
+        i + 1,
+        "value not shown",
+        e.message()
+    ))
+}
+
+/// A verified delivery: which scheme and secret matched, the signed timestamp and the
+/// delivery id.
+///
+/// Borrows the request for the delivery id; [`into_owned`](Self::into_owned) makes it
+/// `'static` (to store it in request extensions, for example).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Verified<'r> {
+    scheme: &'static str,
+    key_index: usize,
+    timestamp: Option<OffsetDateTime>,
+    delivery_id: Option<Cow<'r, str>>,
+    signature: Option<Tag>,
+}
+
+impl Verified<'_> {
+    /// The scheme's name.
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// Which secret matched: its position in the order the secrets were added.
+    #[must_use]
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// The signed timestamp, when the scheme signs one.
+    #[must_use]
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.timestamp
+    }
+
+    /// The sender's delivery id, when the scheme carries one (a header such as
+    /// `webhook-id`, or a signed body field such as Stripe's event `id`).
+    #[must_use]
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.delivery_id.as_deref()
+    }
+
+    /// The signature that matched, as received (not secret: the sender sent it, but it
+    /// is kept out of `Debug` all the same). Used to derive a dedup key when the
+    /// scheme has no delivery id.
+    #[must_use]
+    pub fn matched_signature(&self) -> Option<&[u8]> {
+        self.signature.as_ref().map(Tag::as_bytes)
+    }
+
+    /// An owned copy, independent of the request's lifetime.
+    #[must_use]
+    pub fn into_owned(self) -> Verified<'static> {
+        Verified {
+            scheme: self.scheme,
+            key_index: self.key_index,
+            timestamp: self.timestamp,
+            delivery_id: self.delivery_id.map(|c| Cow::Owned(c.into_owned())),
+            signature: self.signature,
+        }
+    }
+}
+
+impl fmt::Debug for Verified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("scheme", &self.scheme)
+            .field("key_index", &self.key_index)
+            .field("timestamp", &self.timestamp)
+            .field("delivery_id", &self.delivery_id)
+            .finish_non_exhaustive()
+    }
+}
