@@ -220,6 +220,18 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         sink: &mut dyn FnMut(&[u8]),
     );
 
+    /// A last check once a signature matched, for schemes that authenticate part of
+    /// the request indirectly (Twilio's JSON bodies: the signed URL carries
+    /// `bodySHA256`, which must be the body's digest). Defaults to `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to return despite the matching signature.
+    fn check_after_match(&self, req: &Request<'_>, parsed: &Parsed<'_>) -> Result<(), VerifyError> {
+        let _ = (req, parsed);
+        Ok(())
+    }
+
     /// The delivery id, for deduplication: by default the header id found by
     /// [`parse`](Self::parse); schemes with the id in the signed body override it.
     fn delivery_id<'r>(&self, req: &Request<'r>, parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {

@@ -168,6 +168,7 @@ impl Verifier {
                     scheme.signed_content(req, &parsed, variant, sink);
                 };
                 if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
+                    scheme.check_after_match(req, &parsed)?;
                     let signature = candidates.get(i).copied();
                     return Ok(Verified {
                         scheme: scheme.name(),
