@@ -25,6 +25,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
+pub mod dedup;
 mod error;
 mod headers;
 mod key;
@@ -38,6 +39,10 @@ mod tolerance;
 mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dedup::{
+    Claim, ClaimGuard, ClaimToken, DedupConfig, DedupKey, DedupKeySource, DedupStore, MemoryStore,
+    StoreError,
+};
 pub use error::{ConfigError, ErrorKind, VerifyError};
 pub use headers::{HeaderKey, Headers};
 pub use key::Algorithm;

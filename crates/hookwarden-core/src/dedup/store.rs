@@ -38,7 +38,9 @@ impl ClaimToken {
         use std::hash::{BuildHasher, Hasher};
         // Two independently seeded SipHash outputs: unpredictable enough to keep
         // claimers apart (tokens are not secrets, only distinct).
-        let a = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let a = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u64(a);
         Self((u128::from(a) << 64) | u128::from(h.finish()))
@@ -62,14 +64,64 @@ impl fmt::Debug for ClaimToken {
 /// lost to a store failure (unless fail-open was chosen).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError {
+    kind: StoreErrorKind,
     message: String,
 }
 
+/// What kind of failure a [`StoreError`] is (for metrics and logs; every kind is
+/// answered alike: 503 with `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The store could not be reached or refused the operation.
+    Unavailable,
+    /// The store did not answer within the configured timeout.
+    Timeout,
+    /// The store is full of claims it must not evict.
+    Full,
+    /// Anything else.
+    Other,
+}
+
 impl StoreError {
-    /// A store error with `message` (which must not contain credentials).
+    /// A store error of kind [`StoreErrorKind::Other`] with `message` (which must not
+    /// contain credentials).
     #[must_use]
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self::with_kind(StoreErrorKind::Other, message)
+    }
+
+    /// A store error of `kind` with `message` (which must not contain credentials).
+    #[must_use]
+    pub fn with_kind(kind: StoreErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// [`StoreErrorKind::Unavailable`].
+    #[must_use]
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::with_kind(StoreErrorKind::Unavailable, message)
+    }
+
+    /// [`StoreErrorKind::Timeout`].
+    #[must_use]
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::with_kind(StoreErrorKind::Timeout, message)
+    }
+
+    /// [`StoreErrorKind::Full`].
+    #[must_use]
+    pub fn full(message: impl Into<String>) -> Self {
+        Self::with_kind(StoreErrorKind::Full, message)
+    }
+
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
     }
 
     /// What went wrong.
@@ -193,7 +245,11 @@ impl<S: DedupStore> fmt::Debug for ClaimGuard<S> {
 impl<S: DedupStore> ClaimGuard<S> {
     /// Wrap a claim won with `token`.
     pub fn new(store: Arc<S>, key: DedupKey, token: ClaimToken) -> Self {
-        Self { store, key, token: Some(token) }
+        Self {
+            store,
+            key,
+            token: Some(token),
+        }
     }
 
     /// The key held.

@@ -1,0 +1,517 @@
+//! [`DedupConfig`]: where a delivery's dedup key comes from, its namespace, the lease
+//! and the retention.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::key::{DedupKey, push_hex};
+use crate::error::ConfigError;
+use crate::headers::HeaderKey;
+use crate::scheme::Request;
+use crate::tolerance::Tolerance;
+use crate::verifier::Verified;
+
+/// The default lease: 60 seconds, well above a typical handler. A claim not completed
+/// or released within its lease frees itself (a crashed worker's claim).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// The default retention of a completed delivery: 4 days. It covers the providers'
+/// retry horizons (Stripe retries for up to three days; Standard Webhooks / Svix
+/// schedules end within about a day and a half) with a day to spare.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(4 * 24 * 60 * 60);
+
+/// The longest lease or retention accepted: 365 days.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The longest namespace accepted, in bytes.
+pub const MAX_NAMESPACE_LEN: usize = 64;
+
+/// Where a delivery's dedup key comes from.
+///
+/// Whatever the source, when it yields nothing for a request (the header is missing,
+/// the pointer finds no string or number...), the key falls back to the digest of the
+/// verified signature, so a verified delivery is never left without a key unless the
+/// scheme has no signature to digest (token schemes).
+///
+/// # Security
+///
+/// Prefer a *signed* id: the Standard Webhooks `webhook-id` and Stripe's event `id`
+/// are covered by the signature, so nobody without the secret can change them. A
+/// header the scheme does not sign (`X-GitHub-Delivery`, `X-Shopify-Event-Id`) can be
+/// changed by whoever replays a captured request; with such schemes, the timestamp
+/// tolerance (where the scheme has one) and the sender's TLS are what stop replays.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DedupKeySource {
+    /// The scheme's delivery id ([`Verified::delivery_id`]: a signed id such as
+    /// `webhook-id` or Stripe's event `id`, else the id header the scheme documents,
+    /// such as `X-GitHub-Delivery`), else the signature digest. The default.
+    #[default]
+    Auto,
+    /// The first value of this header (trimmed; it must be UTF-8), for providers
+    /// whose id travels in a header the scheme does not read (`X-Shopify-Event-Id`).
+    Header(HeaderKey),
+    /// A string or number found by this JSON pointer (RFC 6901, e.g. `/event_id`) in
+    /// the verified body (Paddle's and Slack's `event_id`).
+    JsonPointer(String),
+    /// The SHA-256 of the signature that matched: identical requests share it, so
+    /// it catches retries that resend the same signed bytes (but not a re-signed
+    /// retry with a fresh timestamp).
+    SignatureDigest,
+}
+
+impl fmt::Display for DedupKeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Header(h) => write!(f, "header {h}"),
+            Self::JsonPointer(p) => write!(f, "JSON pointer {p:?}"),
+            Self::SignatureDigest => f.write_str("signature digest"),
+        }
+    }
+}
+
+/// How deliveries are deduplicated: key source, namespace, lease and retention.
+///
+/// Setters are infallible; [`validate`](Self::validate) checks the whole (the
+/// receive pipeline calls it when it is built).
+///
+/// ```
+/// use std::time::Duration;
+/// use hookwarden_core::dedup::{DedupConfig, DedupKeySource};
+/// use hookwarden_core::{HeaderKey, Tolerance};
+///
+/// let config = DedupConfig::new()
+///     .with_namespace("shopify-orders")
+///     .with_source(DedupKeySource::Header(HeaderKey::new("X-Shopify-Event-Id")?))
+///     .with_lease(Duration::from_secs(30));
+/// config.validate(Some(Tolerance::FIVE_MINUTES))?;
+/// assert_eq!(config.retention_for(Some(Tolerance::FIVE_MINUTES)), Duration::from_secs(4 * 86_400));
+///
+/// // Retention is never shorter than twice the tolerance.
+/// let short = DedupConfig::new().with_retention(Duration::from_secs(60));
+/// assert!(short.validate(Some(Tolerance::FIVE_MINUTES)).is_err());
+/// assert_eq!(short.retention_for(Some(Tolerance::FIVE_MINUTES)), Duration::from_secs(600));
+/// # Ok::<(), hookwarden_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct DedupConfig {
+    namespace: Option<Arc<str>>,
+    source: DedupKeySource,
+    lease: Duration,
+    retention: Duration,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            namespace: None,
+            source: DedupKeySource::Auto,
+            lease: DEFAULT_LEASE,
+            retention: DEFAULT_RETENTION,
+        }
+    }
+}
+
+impl DedupConfig {
+    /// The defaults: [`DedupKeySource::Auto`], the scheme's name as namespace,
+    /// [`DEFAULT_LEASE`] and [`DEFAULT_RETENTION`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The namespace in front of every key: `"{namespace}:{key}"`. Give each endpoint
+    /// its own so that two endpoints never collide, even when they share a store and
+    /// receive the same event (two Stripe endpoints both get `evt_...`). 1 to
+    /// [`MAX_NAMESPACE_LEN`] printable ASCII bytes, no `:` nor space. Defaults to the
+    /// scheme's name (`"stripe"`, `"github"`...).
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into().into());
+        self
+    }
+
+    /// Where the key comes from. Defaults to [`DedupKeySource::Auto`].
+    pub fn with_source(mut self, source: DedupKeySource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// How long a claim holds before it frees itself if neither completed nor
+    /// released: make it longer than the slowest handler. Defaults to
+    /// [`DEFAULT_LEASE`] (60 s).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long a completed delivery is remembered: make it cover the sender's retry
+    /// horizon. Never shorter than twice the timestamp tolerance (see
+    /// [`validate`](Self::validate)). Defaults to [`DEFAULT_RETENTION`] (4 days).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The configured namespace (`None`: the scheme's name).
+    #[must_use]
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The key source.
+    #[must_use]
+    pub fn source(&self) -> &DedupKeySource {
+        &self.source
+    }
+
+    /// The lease.
+    #[must_use]
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The configured retention (see [`retention_for`](Self::retention_for) for the
+    /// one in force).
+    #[must_use]
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// The shortest retention allowed with `tolerance`: twice the larger of its past
+    /// and future allowances, so a delivery is remembered for at least as long as a
+    /// replay of it could still pass the timestamp check. Zero without a tolerance.
+    #[must_use]
+    pub fn min_retention(tolerance: Option<Tolerance>) -> Duration {
+        tolerance.map_or(Duration::ZERO, |t| {
+            let widest = t.past().max(t.future());
+            let secs = widest.whole_seconds().max(0).unsigned_abs();
+            Duration::from_secs(secs.saturating_mul(2))
+        })
+    }
+
+    /// The retention in force with the verifier's `tolerance`: the configured one,
+    /// raised to [`min_retention`](Self::min_retention) if shorter.
+    #[must_use]
+    pub fn retention_for(&self, tolerance: Option<Tolerance>) -> Duration {
+        self.retention.max(Self::min_retention(tolerance))
+    }
+
+    /// Check the configuration against the verifier's `tolerance`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the namespace is empty, longer than
+    /// [`MAX_NAMESPACE_LEN`] or holds a `:`, a space or a non-printable byte; the lease
+    /// or the retention is under a millisecond or over [`MAX_DURATION`]; the
+    /// retention is shorter than the lease or than twice the tolerance
+    /// ([`min_retention`](Self::min_retention)); or a JSON pointer is neither empty nor
+    /// starts with `/`.
+    pub fn validate(&self, tolerance: Option<Tolerance>) -> Result<(), ConfigError> {
+        if let Some(ns) = &self.namespace {
+            if ns.is_empty() || ns.len() > MAX_NAMESPACE_LEN {
+                return Err(ConfigError::new(format!(
+                    "dedup namespace must be 1 to {MAX_NAMESPACE_LEN} bytes"
+                )));
+            }
+            if !ns.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                return Err(ConfigError::new(
+                    "dedup namespace must be printable ASCII without `:` or spaces",
+                ));
+            }
+        }
+        for (name, d) in [("lease", self.lease), ("retention", self.retention)] {
+            if d < Duration::from_millis(1) || d > MAX_DURATION {
+                return Err(ConfigError::new(format!(
+                    "dedup {name} must be between 1 ms and 365 days"
+                )));
+            }
+        }
+        if self.retention < self.lease {
+            return Err(ConfigError::new(
+                "dedup retention must not be shorter than the lease",
+            ));
+        }
+        let min = Self::min_retention(tolerance);
+        if self.retention < min {
+            return Err(ConfigError::new(format!(
+                "dedup retention ({} s) must be at least twice the timestamp tolerance ({} s)",
+                self.retention.as_secs(),
+                min.as_secs()
+            )));
+        }
+        if let DedupKeySource::JsonPointer(p) = &self.source
+            && !(p.is_empty() || p.starts_with('/'))
+        {
+            return Err(ConfigError::new(
+                "dedup JSON pointer must be empty or start with `/`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The dedup key of a verified delivery: `"{namespace}:{value}"` where the value
+    /// comes from the [source](DedupKeySource), else `"sig:{hex SHA-256 of the
+    /// matched signature}"`. `None` only when the source yields nothing and the
+    /// scheme has no signature to digest: such a delivery is not deduplicated.
+    ///
+    /// `req` is the request that produced `verified` (its headers and body).
+    ///
+    /// ```
+    /// use hookwarden_core::{dedup::DedupConfig, schemes::Github, Request, Verifier};
+    ///
+    /// let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
+    /// let headers = [
+    ///     ("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    ///     ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+    /// ];
+    /// let req = Request { headers: &headers, body: b"Hello, World!", url: None };
+    /// let verified = verifier.verify_request(&req).expect("valid");
+    /// let key = DedupConfig::new().key_for(&verified, &req).expect("a key");
+    /// assert_eq!(key.as_str(), "github:72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn key_for(&self, verified: &Verified<'_>, req: &Request<'_>) -> Option<DedupKey> {
+        let namespace = self.namespace.as_deref().unwrap_or(verified.scheme());
+        let value: Option<Cow<'_, str>> = match &self.source {
+            DedupKeySource::Auto => verified.delivery_id().map(Cow::Borrowed),
+            DedupKeySource::Header(header) => req
+                .headers
+                .first(header)
+                .and_then(|v| std::str::from_utf8(v.trim_ascii()).ok())
+                .map(Cow::Borrowed),
+            DedupKeySource::JsonPointer(pointer) => json_pointer(req.body, pointer),
+            DedupKeySource::SignatureDigest => None,
+        };
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            return Some(DedupKey::new(namespace, &value));
+        }
+        let signature = verified.matched_signature()?;
+        let mut value = String::with_capacity(4 + 64);
+        value.push_str("sig:");
+        push_hex(&mut value, &Sha256::digest(signature));
+        Some(DedupKey::new(namespace, &value))
+    }
+}
+
+/// The string or number at `pointer` in the JSON `body`.
+fn json_pointer<'a>(body: &[u8], pointer: &str) -> Option<Cow<'a, str>> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match value.pointer(pointer)? {
+        serde_json::Value::String(s) => Some(Cow::Owned(s.clone())),
+        serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schemes::{Github, StandardWebhooks, Stripe};
+    use crate::{SignInput, Verifier, sign};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn signed(
+        scheme: impl crate::Scheme + Clone + 'static,
+        secret: &str,
+        body: &[u8],
+        id: Option<&str>,
+    ) -> (Verifier, Vec<(String, String)>) {
+        let headers = sign(
+            &scheme,
+            &secret.into(),
+            &SignInput {
+                body,
+                timestamp: NOW,
+                id,
+                url: None,
+            },
+        )
+        .unwrap();
+        let verifier = Verifier::builder(scheme)
+            .secret(secret)
+            .clock(crate::ManualClock::new(NOW))
+            .build()
+            .unwrap();
+        (verifier, headers)
+    }
+
+    fn key(
+        config: &DedupConfig,
+        verifier: &Verifier,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Option<String> {
+        let req = Request {
+            headers: &headers,
+            body,
+            url: None,
+        };
+        let verified = verifier.verify_request(&req).unwrap();
+        config
+            .key_for(&verified, &req)
+            .map(|k| k.as_str().to_owned())
+    }
+
+    const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn auto_uses_the_signed_webhook_id() {
+        let (v, h) = signed(StandardWebhooks::new(), WHSEC, b"{}", Some("msg_2Lh9"));
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, b"{}").unwrap(),
+            "standard:msg_2Lh9"
+        );
+        let c = DedupConfig::new().with_namespace("billing");
+        assert_eq!(key(&c, &v, &h, b"{}").unwrap(), "billing:msg_2Lh9");
+    }
+
+    #[test]
+    fn auto_uses_stripes_event_id_from_the_signed_body() {
+        let body = br#"{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event"}"#;
+        let (v, h) = signed(Stripe::new(), "whsec_test", body, None);
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, body).unwrap(),
+            "stripe:evt_1NG8Du2eZvKYlo2CUI79vXWy"
+        );
+    }
+
+    #[test]
+    fn auto_falls_back_to_the_signature_digest() {
+        let (v, h) = signed(Github::new(), "s", b"payload", None);
+        let h: Vec<_> = h
+            .into_iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("x-github-delivery"))
+            .collect();
+        let k = key(&DedupConfig::new(), &v, &h, b"payload").unwrap();
+        assert!(k.starts_with("github:sig:"), "{k}");
+        assert_eq!(k.len(), "github:sig:".len() + 64);
+        let explicit = DedupConfig::new().with_source(DedupKeySource::SignatureDigest);
+        assert_eq!(key(&explicit, &v, &h, b"payload").unwrap(), k);
+        // Another body, another signature, another key.
+        let (v2, h2) = signed(Github::new(), "s", b"payload2", None);
+        assert_ne!(key(&explicit, &v2, &h2, b"payload2").unwrap(), k);
+    }
+
+    #[test]
+    fn header_source() {
+        let (v, mut h) = signed(Github::new(), "s", b"x", None);
+        h.push((
+            "X-Shopify-Event-Id".into(),
+            "  98880550-7158-44d4-b7cd-2c97c8a091b5 ".into(),
+        ));
+        let c = DedupConfig::new()
+            .with_namespace("shop")
+            .with_source(DedupKeySource::Header(
+                HeaderKey::new("x-shopify-event-id").unwrap(),
+            ));
+        assert_eq!(
+            key(&c, &v, &h, b"x").unwrap(),
+            "shop:98880550-7158-44d4-b7cd-2c97c8a091b5"
+        );
+        // Missing header: the signature digest.
+        let c = c.with_source(DedupKeySource::Header(HeaderKey::new("x-absent").unwrap()));
+        assert!(key(&c, &v, &h, b"x").unwrap().starts_with("shop:sig:"));
+    }
+
+    #[test]
+    fn json_pointer_source() {
+        let body = br#"{"event_id":"evt_01h","data":{"n":42,"o":{}}}"#;
+        let (v, h) = signed(Github::new(), "s", body, None);
+        let c = |p: &str| DedupConfig::new().with_source(DedupKeySource::JsonPointer(p.into()));
+        assert_eq!(
+            key(&c("/event_id"), &v, &h, body).unwrap(),
+            "github:evt_01h"
+        );
+        assert_eq!(key(&c("/data/n"), &v, &h, body).unwrap(), "github:42");
+        assert!(
+            key(&c("/data/o"), &v, &h, body)
+                .unwrap()
+                .starts_with("github:sig:")
+        );
+        assert!(
+            key(&c("/nope"), &v, &h, body)
+                .unwrap()
+                .starts_with("github:sig:")
+        );
+        let (v, h) = signed(Github::new(), "s", b"not json", None);
+        assert!(
+            key(&c("/event_id"), &v, &h, b"not json")
+                .unwrap()
+                .starts_with("github:sig:")
+        );
+    }
+
+    #[test]
+    fn long_ids_are_hashed() {
+        let id = "i".repeat(300);
+        let (v, h) = signed(StandardWebhooks::new(), WHSEC, b"{}", Some(&id));
+        let k = key(&DedupConfig::new(), &v, &h, b"{}").unwrap();
+        assert!(k.starts_with("standard:sha256:") && k.len() <= 255, "{k}");
+    }
+
+    #[test]
+    fn defaults() {
+        let c = DedupConfig::default();
+        assert_eq!(c.lease(), Duration::from_secs(60));
+        assert!(c.retention() >= Duration::from_secs(3 * 86_400));
+        assert_eq!(c.source(), &DedupKeySource::Auto);
+        assert_eq!(c.namespace(), None);
+        c.validate(Some(Tolerance::FIVE_MINUTES)).unwrap();
+        c.validate(None).unwrap();
+    }
+
+    #[test]
+    fn retention_is_at_least_twice_the_tolerance() {
+        let t = Tolerance::new(time::Duration::minutes(10), time::Duration::minutes(1));
+        assert_eq!(
+            DedupConfig::min_retention(Some(t)),
+            Duration::from_secs(1200)
+        );
+        assert_eq!(DedupConfig::min_retention(None), Duration::ZERO);
+        let c = DedupConfig::new()
+            .with_retention(Duration::from_secs(1199))
+            .with_lease(Duration::from_secs(1));
+        assert!(c.validate(Some(t)).is_err());
+        assert_eq!(c.retention_for(Some(t)), Duration::from_secs(1200));
+        assert!(c.validate(None).is_ok());
+        assert_eq!(c.retention_for(None), Duration::from_secs(1199));
+        let huge = Tolerance::symmetric(time::Duration::MAX);
+        assert!(DedupConfig::new().validate(Some(huge)).is_err());
+    }
+
+    #[test]
+    fn invalid_configurations_are_refused() {
+        let bad = [
+            DedupConfig::new().with_namespace(""),
+            DedupConfig::new().with_namespace("a:b"),
+            DedupConfig::new().with_namespace("a b"),
+            DedupConfig::new().with_namespace("n".repeat(65)),
+            DedupConfig::new().with_lease(Duration::ZERO),
+            DedupConfig::new().with_retention(Duration::from_secs(400 * 86_400)),
+            DedupConfig::new()
+                .with_lease(Duration::from_secs(10))
+                .with_retention(Duration::from_secs(5)),
+            DedupConfig::new().with_source(DedupKeySource::JsonPointer("event_id".into())),
+        ];
+        for c in bad {
+            assert!(c.validate(None).is_err(), "{c:?}");
+        }
+        assert!(
+            DedupConfig::new()
+                .with_namespace("n".repeat(64))
+                .validate(None)
+                .is_ok()
+        );
+        assert_eq!(
+            DedupKeySource::JsonPointer("/a".into()).to_string(),
+            "JSON pointer \"/a\""
+        );
+    }
+}

@@ -1,0 +1,731 @@
+//! [`MemoryStore`]: the embedded, bounded, concurrent dedup store.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+use sha2::{Digest, Sha256};
+
+use super::key::DedupKey;
+use super::store::{Claim, ClaimToken, DedupStore, StoreError};
+use crate::error::ConfigError;
+
+/// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 100 MB when
+/// full; see `BENCHMARKS.md` for the measured bytes per key).
+pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
+/// A monotonic time source you move by hand, for testing leases and retention
+/// without sleeping. Clones share the same time.
+///
+/// ```
+/// use std::time::Duration;
+/// use hookwarden_core::dedup::{Claim, DedupKey, DedupStore, ManualTime, MemoryStore};
+///
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+/// # }
+/// let time = ManualTime::new();
+/// let store = MemoryStore::builder().with_time(time.clone()).build()?;
+/// let key = DedupKey::new("test", "msg_1");
+/// assert!(matches!(block_on(store.claim(&key, Duration::from_secs(60)))?, Claim::New(_)));
+/// assert_eq!(block_on(store.claim(&key, Duration::from_secs(60)))?, Claim::InFlight);
+/// time.advance(Duration::from_secs(60)); // the lease ends
+/// assert!(matches!(block_on(store.claim(&key, Duration::from_secs(60)))?, Claim::New(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualTime(Arc<AtomicU64>);
+
+impl ManualTime {
+    /// A time source at zero.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Move forward by `by` (millisecond resolution).
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(millis(by), Ordering::SeqCst);
+    }
+
+    /// The time elapsed since zero.
+    #[must_use]
+    pub fn now(&self) -> Duration {
+        Duration::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Time {
+    Monotonic(Instant),
+    Manual(ManualTime),
+}
+
+impl Time {
+    /// Milliseconds since the store was created.
+    fn now_ms(&self) -> u64 {
+        match self {
+            Self::Monotonic(start) => millis(start.elapsed()),
+            Self::Manual(t) => t.0.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// Whole milliseconds, rounded up (a 1 µs lease is a 1 ms lease, not none), saturating.
+fn millis(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// The first 128 bits of the key's SHA-256: the map stores this instead of the
+/// string (collisions would need 2^64 work; the key is never truncated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyHash(u64, u64);
+
+impl KeyHash {
+    fn of(key: &DedupKey) -> Self {
+        let d = Sha256::digest(key.as_bytes());
+        let mut hi = [0; 8];
+        let mut lo = [0; 8];
+        hi.copy_from_slice(&d[..8]);
+        lo.copy_from_slice(&d[8..16]);
+        Self(u64::from_le_bytes(hi), u64::from_le_bytes(lo))
+    }
+}
+
+impl Hash for KeyHash {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already uniformly distributed: hand the map one word of it.
+        state.write_u64(self.0);
+    }
+}
+
+/// Passes a [`KeyHash`]'s word through (it is a digest already).
+#[derive(Debug, Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by KeyHash; FNV-1a keeps any other use correct.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// One entry: in flight (a token) or completed (token zero), until `expires` (ms).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    token: (u64, u64),
+    expires: u64,
+}
+
+const COMPLETED: (u64, u64) = (0, 0);
+
+impl Slot {
+    fn is_completed(&self) -> bool {
+        self.token == COMPLETED
+    }
+}
+
+/// A completion, in the order they happened: the eviction queue.
+#[derive(Debug, Clone, Copy)]
+struct Done {
+    key: KeyHash,
+    expires: u64,
+}
+
+fn split(token: &ClaimToken) -> (u64, u64) {
+    let v = token.as_u128();
+    // Truncation is the point: the two halves.
+    #[allow(clippy::cast_possible_truncation)]
+    ((v >> 64) as u64, v as u64)
+}
+
+/// The embedded dedup store: one process, concurrent, bounded, expiring.
+///
+/// - **Concurrent**: a sharded [`DashMap`]; every step is atomic under its shard's
+///   lock, so of any number of concurrent claims of one key exactly one is
+///   [`Claim::New`].
+/// - **Compact**: the map holds the first 128 bits of the key's SHA-256 and 24 bytes
+///   of state, not the key string.
+/// - **Expiring without a background thread**: an entry's deadline is checked when
+///   it is accessed; each claim also drops up to two completed entries whose
+///   retention ended (oldest first), and [`purge_expired`](Self::purge_expired)
+///   sweeps everything on demand.
+/// - **Bounded** ([`with_max_entries`](MemoryStoreBuilder::with_max_entries)): a claim
+///   of a new key when the store is full first evicts the *oldest completed* entry
+///   (by completion order; expired ones go first and for free), counted by
+///   [`evictions`](Self::evictions). An in-flight claim is never evicted while its
+///   lease runs; when nothing but unexpired in-flight claims remain, the claim fails
+///   with a [`StoreError`] (fail closed: the adapters answer 503 and the sender
+///   retries later).
+///
+/// Evicting a completed entry early means a late retry of that delivery would run
+/// the handler again: size the bound for the retention (deliveries per day ×
+/// retention days), or use a shared store such as Redis.
+///
+/// Time is monotonic (not the wall clock); tests inject a [`ManualTime`].
+pub struct MemoryStore {
+    map: DashMap<KeyHash, Slot, BuildHasherDefault<PassThrough>>,
+    done: Mutex<VecDeque<Done>>,
+    len: AtomicUsize,
+    max_entries: usize,
+    evictions: AtomicU64,
+    token_seed: u64,
+    token_counter: AtomicU64,
+    time: Time,
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len())
+            .field("max_entries", &self.max_entries)
+            .field("evictions", &self.evictions())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Configures a [`MemoryStore`]; see [`MemoryStore::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MemoryStoreBuilder {
+    max_entries: usize,
+    time: Option<ManualTime>,
+}
+
+impl MemoryStoreBuilder {
+    /// The most entries (in-flight claims plus completed deliveries) kept at once.
+    /// Defaults to [`DEFAULT_MAX_ENTRIES`].
+    pub fn with_max_entries(mut self, max_entries: usize) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+
+    /// Read the time from `time` instead of the monotonic clock (for tests).
+    /// Defaults to the monotonic clock ([`Instant`]).
+    pub fn with_time(mut self, time: ManualTime) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Build the store. Memory is allocated as entries arrive, not up front.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the maximum number of entries is zero.
+    pub fn build(self) -> Result<MemoryStore, ConfigError> {
+        if self.max_entries == 0 {
+            return Err(ConfigError::new(
+                "the memory store needs room for at least one entry",
+            ));
+        }
+        Ok(MemoryStore::with(self.max_entries, self.time))
+    }
+}
+
+impl MemoryStore {
+    /// A store with the defaults ([`DEFAULT_MAX_ENTRIES`], monotonic clock).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with(DEFAULT_MAX_ENTRIES, None)
+    }
+
+    /// Configure a store.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder {
+            max_entries: DEFAULT_MAX_ENTRIES,
+            time: None,
+        }
+    }
+
+    fn with(max_entries: usize, time: Option<ManualTime>) -> Self {
+        Self {
+            map: DashMap::default(),
+            done: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+            max_entries,
+            evictions: AtomicU64::new(0),
+            token_seed: split(&ClaimToken::random()).0,
+            token_counter: AtomicU64::new(1),
+            time: time.map_or_else(|| Time::Monotonic(Instant::now()), Time::Manual),
+        }
+    }
+
+    /// Entries held now: in-flight claims and completed deliveries, including
+    /// expired ones not yet swept. Never more than the maximum.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the store holds no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bound on entries.
+    #[must_use]
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// How many completed deliveries were evicted before their retention ended,
+    /// to make room (expired entries dropped are not counted).
+    #[must_use]
+    pub fn evictions(&self) -> u64 {
+        self.evictions.load(Ordering::Relaxed)
+    }
+
+    /// Drop every expired entry now (an O(entries) sweep; never required, since
+    /// expired entries are dropped as the store is used). Returns how many it dropped.
+    pub fn purge_expired(&self) -> usize {
+        let now = self.time.now_ms();
+        let mut removed = 0;
+        self.map.retain(|_, slot| {
+            let keep = now < slot.expires;
+            removed += usize::from(!keep);
+            keep
+        });
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        self.lock_done().retain(|d| now < d.expires);
+        removed
+    }
+
+    fn lock_done(&self) -> MutexGuard<'_, VecDeque<Done>> {
+        // The queue is valid whatever a panicking holder left: keep using it.
+        self.done.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn next_token(&self) -> ClaimToken {
+        let n = self.token_counter.fetch_add(1, Ordering::Relaxed);
+        // Never zero in the low half, so never the COMPLETED marker.
+        let lo = if n == 0 { 1 } else { n };
+        ClaimToken::from_u128((u128::from(self.token_seed) << 64) | u128::from(lo))
+    }
+
+    /// Remove the entry queued as `done` if it is still that completion. Called with
+    /// the queue locked and no map guard held (lock order: queue, then map).
+    fn drop_done(&self, done: Done, now: u64) -> bool {
+        let removed = self
+            .map
+            .remove_if(&done.key, |_, s| {
+                s.is_completed() && s.expires == done.expires
+            })
+            .is_some();
+        if removed {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            if now < done.expires {
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        removed
+    }
+
+    /// Drop up to two completed entries whose retention ended, if the queue is free.
+    fn reap(&self, now: u64) {
+        let Ok(mut queue) = self.done.try_lock() else {
+            return;
+        };
+        for _ in 0..2 {
+            match queue.front() {
+                Some(d) if d.expires <= now => {
+                    let d = *d;
+                    queue.pop_front();
+                    self.drop_done(d, now);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Make room for one entry: the oldest completed entry goes; failing that,
+    /// in-flight claims whose lease ended. Whether anything was dropped.
+    fn make_room(&self, now: u64) -> bool {
+        {
+            let mut queue = self.lock_done();
+            while let Some(d) = queue.pop_front() {
+                if self.drop_done(d, now) {
+                    return true;
+                }
+            }
+        }
+        let mut removed = 0;
+        self.map.retain(|_, slot| {
+            let keep = now < slot.expires;
+            removed += usize::from(!keep);
+            keep
+        });
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        removed > 0
+    }
+
+    fn claim_now(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
+        let hash = KeyHash::of(key);
+        let now = self.time.now_ms();
+        let expires = now.saturating_add(millis(lease).max(1));
+        self.reap(now);
+        // A few rounds: another thread may fill the room we just made.
+        for _ in 0..4 {
+            match self.map.entry(hash) {
+                Entry::Occupied(mut e) => {
+                    let slot = e.get_mut();
+                    if now < slot.expires {
+                        return Ok(if slot.is_completed() {
+                            Claim::Completed
+                        } else {
+                            Claim::InFlight
+                        });
+                    }
+                    // Expired (lease or retention ended): take it over in place.
+                    let token = self.next_token();
+                    *slot = Slot {
+                        token: split(&token),
+                        expires,
+                    };
+                    return Ok(Claim::New(token));
+                }
+                Entry::Vacant(v) => {
+                    let reserved = self
+                        .len
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                            (n < self.max_entries).then_some(n + 1)
+                        })
+                        .is_ok();
+                    if reserved {
+                        let token = self.next_token();
+                        v.insert(Slot {
+                            token: split(&token),
+                            expires,
+                        });
+                        return Ok(Claim::New(token));
+                    }
+                }
+            }
+            // Full: make room with no map guard held, then try again.
+            if !self.make_room(now) {
+                break;
+            }
+        }
+        Err(StoreError::full(format!(
+            "memory store is full ({} entries, all in-flight claims)",
+            self.max_entries
+        )))
+    }
+
+    fn complete_now(&self, key: &DedupKey, token: &ClaimToken, retention: Duration) -> bool {
+        let hash = KeyHash::of(key);
+        let now = self.time.now_ms();
+        let expires = now.saturating_add(millis(retention).max(1));
+        {
+            let Some(mut slot) = self.map.get_mut(&hash) else {
+                return false;
+            };
+            if slot.token != split(token) || slot.is_completed() || now >= slot.expires {
+                return false;
+            }
+            *slot = Slot {
+                token: COMPLETED,
+                expires,
+            };
+        }
+        let mut queue = self.lock_done();
+        queue.push_back(Done { key: hash, expires });
+        // Keep the queue bounded even when stale entries pile up in it.
+        while queue.len() > self.max_entries {
+            if let Some(d) = queue.pop_front() {
+                self.drop_done(d, now);
+            }
+        }
+        true
+    }
+
+    fn release_now(&self, key: &DedupKey, token: &ClaimToken) -> bool {
+        let hash = KeyHash::of(key);
+        let now = self.time.now_ms();
+        let token = split(token);
+        let mut live = false;
+        let removed = self
+            .map
+            .remove_if(&hash, |_, s| {
+                live = now < s.expires;
+                !s.is_completed() && s.token == token
+            })
+            .is_some();
+        if removed {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed && live
+    }
+}
+
+impl DedupStore for MemoryStore {
+    async fn claim(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
+        self.claim_now(key, lease)
+    }
+
+    async fn complete(
+        &self,
+        key: &DedupKey,
+        token: &ClaimToken,
+        retention: Duration,
+    ) -> Result<bool, StoreError> {
+        Ok(self.complete_now(key, token, retention))
+    }
+
+    async fn release(&self, key: &DedupKey, token: &ClaimToken) -> Result<bool, StoreError> {
+        Ok(self.release_now(key, token))
+    }
+
+    fn release_detached(&self, key: DedupKey, token: ClaimToken) {
+        self.release_now(&key, &token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Barrier;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::dedup::ClaimGuard;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    const LEASE: Duration = Duration::from_secs(60);
+    const KEEP: Duration = Duration::from_secs(3600);
+
+    fn store(max: usize) -> (MemoryStore, ManualTime) {
+        let t = ManualTime::new();
+        (
+            MemoryStore::builder()
+                .with_max_entries(max)
+                .with_time(t.clone())
+                .build()
+                .unwrap(),
+            t,
+        )
+    }
+
+    fn k(i: usize) -> DedupKey {
+        DedupKey::new("t", &format!("msg_{i}"))
+    }
+
+    fn new_token(s: &MemoryStore, key: &DedupKey) -> ClaimToken {
+        match block_on(s.claim(key, LEASE)).unwrap() {
+            Claim::New(t) => t,
+            other => panic!("expected New, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn concurrent_claims_of_one_key_yield_exactly_one_new() {
+        let s = Arc::new(MemoryStore::new());
+        let key = k(0);
+        let barrier = Arc::new(Barrier::new(64));
+        let handles: Vec<_> = (0..64)
+            .map(|_| {
+                let (s, key, b) = (Arc::clone(&s), key.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    b.wait();
+                    block_on(s.claim(&key, LEASE)).unwrap()
+                })
+            })
+            .collect();
+        let claims: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(
+            claims.iter().filter(|c| matches!(c, Claim::New(_))).count(),
+            1
+        );
+        assert_eq!(claims.iter().filter(|c| **c == Claim::InFlight).count(), 63);
+    }
+
+    #[test]
+    fn release_makes_the_next_claim_new() {
+        let (s, _) = store(10);
+        let t = new_token(&s, &k(1));
+        assert!(block_on(s.release(&k(1), &t)).unwrap());
+        assert!(!block_on(s.release(&k(1), &t)).unwrap());
+        assert_eq!(s.len(), 0);
+        new_token(&s, &k(1));
+    }
+
+    #[test]
+    fn completed_until_retention_ends_then_new() {
+        let (s, time) = store(10);
+        let t = new_token(&s, &k(1));
+        assert!(block_on(s.complete(&k(1), &t, KEEP)).unwrap());
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
+        time.advance(KEEP - Duration::from_millis(1));
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
+        time.advance(Duration::from_millis(1));
+        new_token(&s, &k(1));
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn lease_expiry_frees_the_key() {
+        let (s, time) = store(10);
+        let _stale = new_token(&s, &k(1));
+        time.advance(LEASE - Duration::from_millis(1));
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::InFlight);
+        time.advance(Duration::from_millis(1));
+        new_token(&s, &k(1));
+    }
+
+    #[test]
+    fn a_stale_token_cannot_complete_or_release() {
+        let (s, time) = store(10);
+        let stale = new_token(&s, &k(1));
+        time.advance(LEASE);
+        let fresh = new_token(&s, &k(1));
+        assert!(!block_on(s.complete(&k(1), &stale, KEEP)).unwrap());
+        assert!(!block_on(s.release(&k(1), &stale)).unwrap());
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::InFlight);
+        // A made-up token neither.
+        assert!(!block_on(s.complete(&k(1), &ClaimToken::from_u128(7), KEEP)).unwrap());
+        assert!(block_on(s.complete(&k(1), &fresh, KEEP)).unwrap());
+        // Nor can anyone release or re-complete a completed delivery.
+        assert!(!block_on(s.release(&k(1), &fresh)).unwrap());
+        assert!(!block_on(s.complete(&k(1), &fresh, KEEP)).unwrap());
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
+        // Expired lease: completing is refused, as on Redis.
+        let late = new_token(&s, &k(2));
+        time.advance(LEASE);
+        assert!(!block_on(s.complete(&k(2), &late, KEEP)).unwrap());
+    }
+
+    #[test]
+    fn the_guard_releases_on_drop_and_completes_explicitly() {
+        let s = Arc::new(MemoryStore::new());
+        let t = new_token(&s, &k(1));
+        drop(ClaimGuard::new(Arc::clone(&s), k(1), t));
+        let t = new_token(&s, &k(1));
+        let guard = ClaimGuard::new(Arc::clone(&s), k(1), t);
+        assert!(block_on(guard.complete(KEEP)).unwrap());
+        assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
+    }
+
+    #[test]
+    fn full_store_evicts_oldest_completed_never_in_flight() {
+        let (s, time) = store(100);
+        // 10 in-flight claims, then 90 completed deliveries.
+        let inflight: Vec<_> = (0..10).map(|i| new_token(&s, &k(i))).collect();
+        for i in 10..100 {
+            let t = new_token(&s, &k(i));
+            time.advance(Duration::from_millis(1));
+            assert!(block_on(s.complete(&k(i), &t, KEEP)).unwrap());
+        }
+        assert_eq!(s.len(), 100);
+        // 1,000 more deliveries, completed: each evicts the oldest completed one.
+        for i in 100..1100 {
+            let t = new_token(&s, &k(i));
+            assert!(block_on(s.complete(&k(i), &t, KEEP)).unwrap());
+            assert_eq!(s.len(), 100);
+        }
+        assert_eq!(s.evictions(), 1000);
+        assert_eq!(s.map.len(), 100);
+        for i in 0..10 {
+            assert_eq!(block_on(s.claim(&k(i), LEASE)).unwrap(), Claim::InFlight);
+        }
+        // The most recent 90 are remembered, the older ones are gone.
+        for i in 1010..1100 {
+            assert_eq!(block_on(s.claim(&k(i), LEASE)).unwrap(), Claim::Completed);
+        }
+        assert!(s.lock_done().len() <= 100);
+        drop(inflight);
+    }
+
+    #[test]
+    fn full_of_in_flight_claims_fails_closed_until_leases_end() {
+        let (s, time) = store(8);
+        for i in 0..8 {
+            new_token(&s, &k(i));
+        }
+        let err = block_on(s.claim(&k(99), LEASE)).unwrap_err();
+        assert_eq!(err.kind(), crate::dedup::StoreErrorKind::Full);
+        assert_eq!(s.evictions(), 0);
+        // Existing claims are still answered.
+        assert_eq!(block_on(s.claim(&k(3), LEASE)).unwrap(), Claim::InFlight);
+        time.advance(LEASE);
+        new_token(&s, &k(99));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.evictions(), 0);
+    }
+
+    #[test]
+    fn expired_entries_are_swept_as_the_store_is_used() {
+        let (s, time) = store(1000);
+        for i in 0..100 {
+            let t = new_token(&s, &k(i));
+            block_on(s.complete(&k(i), &t, Duration::from_secs(1))).unwrap();
+        }
+        time.advance(Duration::from_secs(2));
+        // Each claim reaps up to two expired completions.
+        for i in 1000..1050 {
+            new_token(&s, &k(i));
+        }
+        assert_eq!(s.len(), 50);
+        assert_eq!(s.evictions(), 0);
+        time.advance(LEASE);
+        assert_eq!(s.purge_expired(), 50);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_a_flood_of_distinct_keys() {
+        let (s, _) = store(1000);
+        for i in 0..20_000 {
+            let t = new_token(&s, &k(i));
+            if i % 3 != 0 {
+                block_on(s.complete(&k(i), &t, KEEP)).unwrap();
+            } else {
+                block_on(s.release(&k(i), &t)).unwrap();
+            }
+            assert!(s.len() <= 1000);
+        }
+        assert_eq!(s.len(), 1000);
+        assert_eq!(s.map.len(), 1000);
+        assert!(s.lock_done().len() <= 1000);
+        assert!(s.evictions() > 12_000);
+    }
+
+    #[test]
+    fn zero_capacity_is_refused_and_durations_round_up() {
+        assert!(MemoryStore::builder().with_max_entries(0).build().is_err());
+        assert_eq!(millis(Duration::from_micros(1)), 1);
+        assert_eq!(millis(Duration::from_millis(5)), 5);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
+}

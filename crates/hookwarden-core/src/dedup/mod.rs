@@ -1,0 +1,64 @@
+//! Deduplication of at-least-once deliveries.
+//!
+//! Senders deliver at least once: retries, redeliveries and replays bring the same
+//! delivery back. The handler must run to success once per delivery, and a failed
+//! attempt must stay retryable. So each delivery is *claimed* under its
+//! [`DedupKey`] in a [`DedupStore`] before the handler runs:
+//!
+//! - [`Claim::New`]: run the handler, holding a [`ClaimGuard`]. On success,
+//!   [`complete`](ClaimGuard::complete) it: the key is remembered for the
+//!   *retention* and later attempts get [`Claim::Completed`] (answer 200 without
+//!   running the handler). Dropping the guard without completing (handler error,
+//!   panic, cancelled future) releases the key so that the sender's retry runs.
+//! - [`Claim::InFlight`]: another worker holds it: answer 409 so the sender retries.
+//! - A claim holds for its *lease*: a crashed process's claim frees itself after it.
+//! - Only the holder of a claim's [`ClaimToken`] can complete or release it: a
+//!   worker whose lease ran out cannot complete or release the claim of the worker
+//!   that took over.
+//!
+//! # Keys
+//!
+//! [`DedupConfig::key_for`] derives the key from the verified delivery, by default
+//! ([`DedupKeySource::Auto`]) from the scheme's delivery id, else the digest of the
+//! verified signature. Keys are namespaced, `"{namespace}:{id}"` (the namespace
+//! defaults to the scheme's name: give each endpoint its own), and a key longer than
+//! [`MAX_KEY_LEN`] bytes is replaced by its SHA-256, never truncated.
+//!
+//! | scheme | `Auto` key | signed? |
+//! |---|---|---|
+//! | `standard` (Standard Webhooks) | `webhook-id` header | yes |
+//! | `svix` | `svix-id` header | yes |
+//! | `stripe` | the event's `id` in the body (`evt_...`) | yes |
+//! | `github` | `X-GitHub-Delivery` header (a redelivery keeps it) | no |
+//! | any scheme, id absent | `sig:` + SHA-256 of the matched signature | yes |
+//!
+//! Providers whose id the scheme does not read are configured explicitly:
+//! Shopify `DedupKeySource::Header("x-shopify-event-id")`; Paddle and Slack
+//! `DedupKeySource::JsonPointer("/event_id")`.
+//!
+//! # Lease and retention
+//!
+//! The lease defaults to [`DEFAULT_LEASE`] (60 s): keep it well above the slowest
+//! handler. The retention defaults to [`DEFAULT_RETENTION`] (4 days, covering
+//! Stripe's three days of retries) and is never shorter than twice the verifier's
+//! timestamp tolerance ([`DedupConfig::retention_for`]), so a replay that would still
+//! pass the timestamp check is still recognised.
+//!
+//! # Stores
+//!
+//! [`MemoryStore`] is the embedded default: one process, bounded, expiring. Several
+//! instances sharing the work need a shared store: `hookwarden_redis::RedisStore`.
+//! A store that fails answers [`StoreError`]; the receive pipeline then answers 503
+//! (fail closed) unless fail-open was chosen.
+
+mod config;
+mod key;
+mod memory;
+mod store;
+
+pub use config::{
+    DEFAULT_LEASE, DEFAULT_RETENTION, DedupConfig, DedupKeySource, MAX_DURATION, MAX_NAMESPACE_LEN,
+};
+pub use key::{DedupKey, MAX_KEY_LEN};
+pub use memory::{DEFAULT_MAX_ENTRIES, ManualTime, MemoryStore, MemoryStoreBuilder};
+pub use store::{Claim, ClaimGuard, ClaimToken, DedupStore, StoreError, StoreErrorKind};
