@@ -83,6 +83,18 @@ impl KeyState {
         })
     }
 
+    /// HMAC-SHA256 of `message`, when this is an HMAC-SHA256 key.
+    pub(crate) fn hmac_sha256(&self, message: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Sha256(m) => {
+                let mut m = m.clone();
+                m.update(message);
+                Some(m.finalize().into_bytes().to_vec())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether any of `candidates` authenticates the content that `feed` produces.
     /// For a MAC, the content is hashed once whatever the number of candidates.
     /// Returns the index of the matching candidate.

@@ -30,6 +30,7 @@ mod error;
 mod headers;
 mod key;
 pub mod parse;
+pub mod receive;
 mod scheme;
 pub mod schemes;
 mod secret;

@@ -188,6 +188,12 @@ impl Verifier {
         ))
     }
 
+    /// HMAC-SHA256 of `message` with secret `key_index`, for challenges that prove
+    /// possession of the secret (Zoom). `None` for other algorithms.
+    pub(crate) fn hmac_sha256(&self, key_index: usize, message: &[u8]) -> Option<Vec<u8>> {
+        self.keys.get(key_index)?.hmac_sha256(message)
+    }
+
     /// The delivery id of a request this verifier accepted, without verifying again.
     /// Same as [`Verified::delivery_id`].
     #[must_use]

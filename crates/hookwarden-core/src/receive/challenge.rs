@@ -1,0 +1,112 @@
+//! Providers' endpoint challenges, answered after verification without calling the
+//! handler.
+
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::reply::{Outcome, Reply};
+use crate::headers::{HeaderKey, Headers};
+use crate::parse::{JsonValue, json_top_level, json_top_level_str};
+use crate::verifier::Verifier;
+
+static TWITCH_MESSAGE_TYPE: HeaderKey = HeaderKey::from_static("twitch-eventsub-message-type");
+
+/// An endpoint challenge the pipeline can answer for you. Each is opt-in, and is only
+/// answered for a request whose signature verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Challenge {
+    /// Slack Events API `url_verification`: answers 200 with the `challenge` value
+    /// as `text/plain`.
+    Slack,
+    /// Zoom `endpoint.url_validation`: answers 200 with
+    /// `{"plainToken": ..., "encryptedToken": hex(HMAC-SHA256(secret, plainToken))}`,
+    /// computed with the secret that verified the request.
+    Zoom,
+    /// Twitch EventSub `webhook_callback_verification` (header
+    /// `Twitch-Eventsub-Message-Type`): answers 200 with the `challenge` as
+    /// `text/plain`.
+    Twitch,
+    /// Discord interactions PING (`{"type":1}`): answers 200 with `{"type":1}`.
+    Discord,
+}
+
+impl Challenge {
+    /// The challenge's name, for logs.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Slack => "slack_url_verification",
+            Self::Zoom => "zoom_endpoint_url_validation",
+            Self::Twitch => "twitch_webhook_callback_verification",
+            Self::Discord => "discord_ping",
+        }
+    }
+
+    /// The reply when the request is this challenge.
+    pub(crate) fn answer(
+        self,
+        headers: &dyn Headers,
+        body: &[u8],
+        verifier: &Verifier,
+        key_index: usize,
+    ) -> Option<Reply> {
+        let (content_type, answer): (&'static str, Bytes) = match self {
+            Self::Slack => {
+                if json_top_level_str(body, "type")? != "url_verification" {
+                    return None;
+                }
+                let challenge = json_top_level_str(body, "challenge")?;
+                (
+                    "text/plain; charset=utf-8",
+                    Bytes::from(challenge.into_owned()),
+                )
+            }
+            Self::Twitch => {
+                if headers.first(&TWITCH_MESSAGE_TYPE)? != b"webhook_callback_verification" {
+                    return None;
+                }
+                let challenge = json_top_level_str(body, "challenge")?;
+                (
+                    "text/plain; charset=utf-8",
+                    Bytes::from(challenge.into_owned()),
+                )
+            }
+            Self::Discord => {
+                if json_top_level(body, "type")? != JsonValue::Int(1) {
+                    return None;
+                }
+                ("application/json", Bytes::from_static(br#"{"type":1}"#))
+            }
+            Self::Zoom => {
+                #[derive(Deserialize)]
+                struct Validation {
+                    event: String,
+                    payload: Payload,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Payload {
+                    plain_token: String,
+                }
+                let v: Validation = serde_json::from_slice(body).ok()?;
+                if v.event != "endpoint.url_validation" {
+                    return None;
+                }
+                let mac = verifier.hmac_sha256(key_index, v.payload.plain_token.as_bytes())?;
+                let json = serde_json::json!({
+                    "plainToken": v.payload.plain_token,
+                    "encryptedToken": hex::encode(mac),
+                });
+                ("application/json", Bytes::from(json.to_string()))
+            }
+        };
+        Some(Reply {
+            status: 200,
+            content_type,
+            body: answer,
+            retry_after: None,
+            outcome: Outcome::Challenge(self.name()),
+        })
+    }
+}

@@ -1,0 +1,660 @@
+//! The receive pipeline shared by every adapter: [`Guard`].
+//!
+//! One delivery goes through, in this order:
+//!
+//! 1. [`Guard::precheck`], before the body is read: client address against the
+//!    allowlist (403), declared `Content-Length` against the body limit (413), the
+//!    scheme's signature headers present and well formed (400).
+//! 2. The adapter buffers the body with [`Guard::body_limit`] as a hard limit, counted
+//!    while streaming, so chunked bodies are bounded too (413).
+//! 3. [`Guard::check`]: the signature and timestamp ([`Verifier`]; 400/401), then an
+//!    enabled endpoint [`Challenge`] is answered (200, handler not called), then the
+//!    dedup key is derived.
+//! 4. [`Guard::claim`]: the dedup claim. New → the handler runs with a
+//!    [`Delivery`] in the request's extensions; Completed → 200 without calling the
+//!    handler; InFlight → 409 + `Retry-After`; store unavailable → 503 + `Retry-After`
+//!    (or, with fail-open, the handler runs without dedup).
+//! 5. [`Admitted::finish`] with the handler's status: 2xx completes the claim for the
+//!    retention; anything else releases it so the sender's retry is processed. If the
+//!    handler panics or its future is dropped, the claim guard releases on drop.
+//!
+//! Every rejection is a [`Reply`] (status, short generic body, `Retry-After` where due)
+//! carrying the typed [`Rejection`]; a [`Responder`] can replace it. Each rejection is
+//! logged with `tracing` (scheme, reason, status; never a secret).
+//!
+//! | condition | status |
+//! |---|---|
+//! | peer IP outside the allowlist | 403 |
+//! | body over the limit (default 1 MiB) | 413 |
+//! | signature or timestamp header missing or malformed | 400 |
+//! | signature does not match any secret | 401 |
+//! | timestamp outside tolerance | 401 |
+//! | duplicate already processed | 200, handler not called |
+//! | duplicate still being processed | 409 + `Retry-After` |
+//! | dedup store unavailable | 503 + `Retry-After` |
+
+mod challenge;
+mod client_ip;
+mod reply;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+pub use challenge::Challenge;
+pub use reply::{Outcome, Rejection, Reply, Responder};
+
+use crate::dedup::{Claim, ClaimGuard, DedupConfig, DedupKey, DedupStore, MemoryStore};
+use crate::error::ConfigError;
+use crate::headers::Headers;
+use crate::scheme::Request;
+use crate::verifier::{Verified, Verifier};
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The default `Retry-After` for 409 and 503: 5 seconds.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// A verified delivery, as the handler sees it (in the request's extensions).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    verified: Verified<'static>,
+    dedup_key: Option<DedupKey>,
+}
+
+impl Delivery {
+    /// What verification found: scheme, matched secret, timestamp, delivery id.
+    #[must_use]
+    pub fn verified(&self) -> &Verified<'static> {
+        &self.verified
+    }
+
+    /// The dedup key claimed for this delivery (`None` when dedup is off).
+    #[must_use]
+    pub fn dedup_key(&self) -> Option<&DedupKey> {
+        self.dedup_key.as_ref()
+    }
+}
+
+/// Whether a request in report-only mode would have been rejected.
+#[derive(Debug, Clone)]
+pub struct ReportOnly {
+    /// The rejection that was not enforced.
+    pub rejection: Rejection,
+}
+
+/// Verifies, answers challenges and deduplicates deliveries: the whole pipeline,
+/// framework-free. Adapters (tower, actix) only translate their request and response
+/// types around it. Cheap to clone.
+///
+/// ```
+/// use hookwarden_core::{receive::Guard, schemes::Github, Verifier};
+/// let guard = Guard::builder(Verifier::builder(Github::new()).secret("s").build()?)
+///     .with_body_limit(256 * 1024)
+///     .build()?;
+/// assert_eq!(guard.body_limit(), 256 * 1024);
+/// # Ok::<(), hookwarden_core::ConfigError>(())
+/// ```
+pub struct Guard<S: DedupStore = MemoryStore> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S: DedupStore> Clone for Guard<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<S> {
+    verifier: Verifier,
+    store: Option<Arc<S>>,
+    dedup: DedupConfig,
+    body_limit: usize,
+    allow: Vec<IpNet>,
+    trusted_proxies: Vec<IpNet>,
+    challenges: Vec<Challenge>,
+    report_only: bool,
+    fail_open: bool,
+    retry_after: Duration,
+    public_url: Option<String>,
+    responder: Option<Box<dyn Responder>>,
+}
+
+impl<S: DedupStore> fmt::Debug for Guard<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Guard")
+            .field("verifier", &i.verifier)
+            .field("dedup", &i.store.as_ref().map(|_| &i.dedup))
+            .field("body_limit", &i.body_limit)
+            .field("allow", &i.allow)
+            .field("trusted_proxies", &i.trusted_proxies)
+            .field("challenges", &i.challenges)
+            .field("report_only", &i.report_only)
+            .field("fail_open", &i.fail_open)
+            .field("retry_after", &i.retry_after)
+            .field("public_url", &i.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard<MemoryStore> {
+    /// Start configuring a guard around `verifier`, with the embedded
+    /// [`MemoryStore`] for dedup (replace it with [`GuardBuilder::with_store`], or turn
+    /// dedup off with [`GuardBuilder::without_dedup`]).
+    pub fn builder(verifier: Verifier) -> GuardBuilder<MemoryStore> {
+        GuardBuilder {
+            verifier,
+            store: Some(Arc::new(MemoryStore::default())),
+            dedup: DedupConfig::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            allow: Vec::new(),
+            trusted_proxies: Vec::new(),
+            challenges: Vec::new(),
+            report_only: false,
+            fail_open: false,
+            retry_after: DEFAULT_RETRY_AFTER,
+            public_url: None,
+            responder: None,
+        }
+    }
+}
+
+/// What an admitted delivery's handler runs with; [`finish`](Self::finish) it with the
+/// handler's status. Dropping it unfinished releases the claim.
+#[must_use = "finish the admission with the handler's status"]
+pub struct Admitted<S: DedupStore> {
+    delivery: Option<Delivery>,
+    report: Option<ReportOnly>,
+    claim: Option<ClaimGuard<S>>,
+    retention: Duration,
+}
+
+impl<S: DedupStore> fmt::Debug for Admitted<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admitted")
+            .field("delivery", &self.delivery)
+            .field("report", &self.report)
+            .field("claim", &self.claim)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: DedupStore> Admitted<S> {
+    /// The verified delivery (absent only in report-only mode when verification
+    /// failed).
+    #[must_use]
+    pub fn delivery(&self) -> Option<&Delivery> {
+        self.delivery.as_ref()
+    }
+
+    /// In report-only mode, the rejection that was not enforced.
+    #[must_use]
+    pub fn report(&self) -> Option<&ReportOnly> {
+        self.report.as_ref()
+    }
+
+    /// Take the delivery out, to put it in the request's extensions.
+    pub fn take_delivery(&mut self) -> Option<Delivery> {
+        self.delivery.take()
+    }
+
+    /// Take the report-only finding out, to put it in the request's extensions.
+    pub fn take_report(&mut self) -> Option<ReportOnly> {
+        self.report.take()
+    }
+
+    /// Record the handler's outcome: a 2xx `status` completes the claim (later
+    /// retries get 200 without running the handler); anything else releases it so
+    /// the sender's retry is processed.
+    pub async fn finish(mut self, status: u16) {
+        let Some(claim) = self.claim.take() else {
+            return;
+        };
+        let key = claim.key().clone();
+        let result = if (200..300).contains(&status) {
+            claim.complete(self.retention).await
+        } else {
+            claim.release().await
+        };
+        match result {
+            Ok(true) => tracing::debug!(key = key.as_str(), status, "webhook dedup claim settled"),
+            Ok(false) => tracing::warn!(
+                key = key.as_str(),
+                status,
+                "webhook dedup claim was lost before the handler finished (lease too short?)"
+            ),
+            Err(e) => tracing::error!(key = key.as_str(), status, error = %e,
+                "webhook dedup store failed to settle a claim; its lease will expire"),
+        }
+    }
+}
+
+/// The result of [`Guard::check`]: go on to [`Guard::claim`], or answer now.
+#[derive(Debug)]
+pub enum Checked {
+    /// Verified (or report-only): claim it next.
+    Verified(Box<CheckedDelivery>),
+    /// Answer with this reply (a rejection or a challenge), without the handler.
+    Respond(Reply),
+}
+
+/// A checked delivery waiting for its dedup claim.
+#[derive(Debug)]
+pub struct CheckedDelivery {
+    delivery: Option<Delivery>,
+    report: Option<ReportOnly>,
+}
+
+/// The result of [`Guard::claim`].
+#[derive(Debug)]
+pub enum Admission<S: DedupStore> {
+    /// Run the handler, then [`Admitted::finish`].
+    Proceed(Admitted<S>),
+    /// Answer with this reply (duplicate, in flight, store unavailable).
+    Respond(Reply),
+}
+
+/// What [`Guard::precheck`] needs from the request head.
+#[derive(Clone, Copy)]
+pub struct Head<'a> {
+    /// The request headers.
+    pub headers: &'a dyn Headers,
+    /// The connection's peer address, when known.
+    pub peer: Option<IpAddr>,
+    /// The declared `Content-Length`, when present.
+    pub content_length: Option<u64>,
+}
+
+impl fmt::Debug for Head<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Head")
+            .field("peer", &self.peer)
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: DedupStore> Guard<S> {
+    /// The verifier.
+    #[must_use]
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// The body limit in bytes.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// Whether report-only mode is on.
+    #[must_use]
+    pub fn report_only(&self) -> bool {
+        self.inner.report_only
+    }
+
+    /// The reply for `rejection`: the default one, or the responder's. Logs it.
+    #[must_use]
+    pub fn reject(&self, rejection: Rejection) -> Reply {
+        log_rejection(
+            self.inner.verifier.scheme().name(),
+            &rejection,
+            self.inner.report_only,
+        );
+        let default = Reply::rejected(rejection.clone(), self.inner.retry_after);
+        match &self.inner.responder {
+            Some(r) => r.respond(&rejection, default),
+            None => default,
+        }
+    }
+
+    /// Checks made from the request head alone, before the body is read: client
+    /// address, declared length, signature headers.
+    ///
+    /// In report-only mode only the body limit is enforced here; the other findings
+    /// are reported by [`check`](Self::check).
+    ///
+    /// # Errors
+    ///
+    /// The [`Reply`] to send instead (403, 413 or 400).
+    #[allow(
+        clippy::result_large_err,
+        reason = "the reply is consumed at once by the adapter; boxing would allocate per rejection"
+    )]
+    pub fn precheck(&self, head: &Head<'_>) -> Result<(), Reply> {
+        let i = &self.inner;
+        if let Some(len) = head.content_length
+            && len > u64::try_from(i.body_limit).unwrap_or(u64::MAX)
+        {
+            return Err(self.reject(Rejection::BodyTooLarge {
+                limit: i.body_limit,
+            }));
+        }
+        if i.report_only {
+            return Ok(());
+        }
+        if !self.ip_allowed(head) {
+            return Err(self.reject(Rejection::IpNotAllowed));
+        }
+        i.verifier
+            .precheck(&head.headers)
+            .map_err(|e| self.reject(Rejection::Verify(e)))
+    }
+
+    fn ip_allowed(&self, head: &Head<'_>) -> bool {
+        let i = &self.inner;
+        if i.allow.is_empty() {
+            return true;
+        }
+        // With an allowlist, an unknown peer is not allowed.
+        head.peer.is_some_and(|peer| {
+            client_ip::allowed(
+                &i.allow,
+                client_ip::client_ip(peer, head.headers, &i.trusted_proxies),
+            )
+        })
+    }
+
+    /// Verify the buffered body, answer challenges, derive the dedup key.
+    /// `path_and_query` is the request target (`/hooks?x=1`), used with the configured
+    /// public URL for URL-signing schemes.
+    pub fn check(&self, head: &Head<'_>, body: &[u8], path_and_query: Option<&str>) -> Checked {
+        let i = &self.inner;
+        let url = match (&i.public_url, path_and_query) {
+            (Some(base), Some(pq)) => Some(format!("{}{}", base.trim_end_matches('/'), pq)),
+            (Some(base), None) => Some(base.clone()),
+            (None, _) => None,
+        };
+        let req = Request {
+            headers: head.headers,
+            body,
+            url: url.as_deref(),
+        };
+        let scheme = i.verifier.scheme().name();
+        let verified = if !i.report_only || self.ip_allowed(head) {
+            i.verifier.verify_request(&req).map_err(Rejection::Verify)
+        } else {
+            Err(Rejection::IpNotAllowed)
+        };
+        let verified = match verified {
+            Ok(v) => v,
+            Err(rejection) if i.report_only => {
+                log_rejection(scheme, &rejection, true);
+                return Checked::Verified(Box::new(CheckedDelivery {
+                    delivery: None,
+                    report: Some(ReportOnly { rejection }),
+                }));
+            }
+            Err(rejection) => return Checked::Respond(self.reject(rejection)),
+        };
+        tracing::debug!(
+            scheme,
+            key_index = verified.key_index(),
+            delivery_id = verified.delivery_id(),
+            "webhook verified"
+        );
+        for challenge in &i.challenges {
+            if let Some(reply) =
+                challenge.answer(head.headers, body, &i.verifier, verified.key_index())
+            {
+                tracing::info!(
+                    scheme,
+                    challenge = challenge.name(),
+                    "webhook challenge answered"
+                );
+                return Checked::Respond(reply);
+            }
+        }
+        let dedup_key = i
+            .store
+            .as_ref()
+            .and_then(|_| i.dedup.key_for(&verified, &req));
+        Checked::Verified(Box::new(CheckedDelivery {
+            delivery: Some(Delivery {
+                verified: verified.into_owned(),
+                dedup_key,
+            }),
+            report: None,
+        }))
+    }
+
+    /// Claim the checked delivery in the dedup store.
+    pub async fn claim(&self, checked: CheckedDelivery) -> Admission<S> {
+        let i = &self.inner;
+        let CheckedDelivery { delivery, report } = checked;
+        let retention = i.dedup.retention_for(i.verifier.tolerance());
+        let key = delivery.as_ref().and_then(|d| d.dedup_key.clone());
+        let claim = match (&i.store, key) {
+            (Some(store), Some(key)) if !i.report_only => {
+                match store.claim(&key, i.dedup.lease()).await {
+                    Ok(Claim::New(token)) => Some(ClaimGuard::new(Arc::clone(store), key, token)),
+                    Ok(Claim::Completed) => {
+                        tracing::info!(
+                            key = key.as_str(),
+                            "webhook duplicate acknowledged without calling the handler"
+                        );
+                        return Admission::Respond(Reply::duplicate());
+                    }
+                    Ok(Claim::InFlight) => {
+                        return Admission::Respond(self.reject(Rejection::InFlight));
+                    }
+                    Err(e) if i.fail_open => {
+                        tracing::error!(
+                            error = %e,
+                            "webhook dedup store unavailable; fail-open: handler runs without dedup"
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        return Admission::Respond(self.reject(Rejection::StoreUnavailable(e)));
+                    }
+                }
+            }
+            _ => None,
+        };
+        Admission::Proceed(Admitted {
+            delivery,
+            report,
+            claim,
+            retention,
+        })
+    }
+}
+
+fn log_rejection(scheme: &str, rejection: &Rejection, report_only: bool) {
+    let status = rejection.status();
+    let reason = rejection.reason();
+    if report_only {
+        tracing::warn!(scheme, reason, status, detail = %rejection, "webhook would be rejected (report-only)");
+    } else if status >= 500 {
+        tracing::error!(scheme, reason, status, detail = %rejection, "webhook rejected");
+    } else {
+        tracing::warn!(scheme, reason, status, detail = %rejection, "webhook rejected");
+    }
+}
+
+/// Configures a [`Guard`]; see [`Guard::builder`]. Every option has a default.
+#[must_use]
+pub struct GuardBuilder<S> {
+    verifier: Verifier,
+    store: Option<Arc<S>>,
+    dedup: DedupConfig,
+    body_limit: usize,
+    allow: Vec<String>,
+    trusted_proxies: Vec<String>,
+    challenges: Vec<Challenge>,
+    report_only: bool,
+    fail_open: bool,
+    retry_after: Duration,
+    public_url: Option<String>,
+    responder: Option<Box<dyn Responder>>,
+}
+
+impl<S> fmt::Debug for GuardBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardBuilder")
+            .field("verifier", &self.verifier)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: DedupStore> GuardBuilder<S> {
+    /// Use `store` for dedup (for example a `hookwarden_redis::RedisStore` shared by
+    /// several instances). Defaults to an embedded [`MemoryStore`].
+    pub fn with_store<T: DedupStore>(self, store: T) -> GuardBuilder<T> {
+        GuardBuilder {
+            verifier: self.verifier,
+            store: Some(Arc::new(store)),
+            dedup: self.dedup,
+            body_limit: self.body_limit,
+            allow: self.allow,
+            trusted_proxies: self.trusted_proxies,
+            challenges: self.challenges,
+            report_only: self.report_only,
+            fail_open: self.fail_open,
+            retry_after: self.retry_after,
+            public_url: self.public_url,
+            responder: self.responder,
+        }
+    }
+
+    /// Turn deduplication off: every verified delivery reaches the handler.
+    /// Defaults to on.
+    pub fn without_dedup(mut self) -> Self {
+        self.store = None;
+        self
+    }
+
+    /// Dedup options: key source, namespace, lease, retention. Defaults to
+    /// [`DedupConfig::default`].
+    pub fn with_dedup(mut self, config: DedupConfig) -> Self {
+        self.dedup = config;
+        self
+    }
+
+    /// The largest body accepted, in bytes, declared or streamed. Defaults to
+    /// [`DEFAULT_BODY_LIMIT`] (1 MiB).
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Only accept requests from these addresses or CIDR blocks (the providers
+    /// publish theirs). Defaults to everyone.
+    pub fn with_allowed_ips<I, T>(mut self, cidrs: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.allow.extend(cidrs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed when
+    /// finding the client's address. Defaults to none: the connection's peer is the
+    /// client.
+    pub fn with_trusted_proxies<I, T>(mut self, cidrs: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.trusted_proxies
+            .extend(cidrs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Answer this provider challenge after verification. Defaults to none.
+    pub fn with_challenge(mut self, challenge: Challenge) -> Self {
+        if !self.challenges.contains(&challenge) {
+            self.challenges.push(challenge);
+        }
+        self
+    }
+
+    /// Report-only: verify and log, but never reject or deduplicate; the handler
+    /// always runs, with the unenforced rejection in its extensions. For rollouts.
+    /// The body limit is still enforced. Defaults to off.
+    pub fn with_report_only(mut self, on: bool) -> Self {
+        self.report_only = on;
+        self
+    }
+
+    /// When the dedup store is unavailable, run the handler without dedup instead of
+    /// answering 503. Defaults to off (fail closed: the sender retries later).
+    pub fn with_fail_open(mut self, on: bool) -> Self {
+        self.fail_open = on;
+        self
+    }
+
+    /// The `Retry-After` sent with 409 and 503. Defaults to [`DEFAULT_RETRY_AFTER`].
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// The public base URL the sender calls (`https://api.example.com`), for schemes
+    /// that sign the URL (Twilio, Square): the request's path and query are appended.
+    /// Required for those schemes; defaults to none.
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// Replace the default rejection replies. Defaults to short generic text bodies.
+    pub fn with_responder(mut self, responder: impl Responder) -> Self {
+        self.responder = Some(Box::new(responder));
+        self
+    }
+
+    /// Validate the configuration and build the guard.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for an invalid address or CIDR block, a zero body limit, a
+    /// URL-signing scheme without a public URL, a public URL that is not absolute
+    /// `http(s)`, or an invalid dedup configuration.
+    pub fn build(self) -> Result<Guard<S>, ConfigError> {
+        if self.body_limit == 0 {
+            return Err(ConfigError::new("the body limit must be at least 1 byte"));
+        }
+        let scheme = self.verifier.scheme();
+        if scheme.signs_url() && self.public_url.is_none() {
+            return Err(ConfigError::new(format!(
+                "scheme {} signs the request URL: set with_public_url",
+                scheme.name()
+            )));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::new(
+                "the public URL must start with https:// or http://",
+            ));
+        }
+        self.dedup.validate(self.verifier.tolerance())?;
+        Ok(Guard {
+            inner: Arc::new(Inner {
+                verifier: self.verifier,
+                store: self.store,
+                dedup: self.dedup,
+                body_limit: self.body_limit,
+                allow: client_ip::parse_nets(&self.allow)?,
+                trusted_proxies: client_ip::parse_nets(&self.trusted_proxies)?,
+                challenges: self.challenges,
+                report_only: self.report_only,
+                fail_open: self.fail_open,
+                retry_after: self.retry_after,
+                public_url: self.public_url,
+                responder: self.responder,
+            }),
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! What the pipeline answers instead of calling the handler: [`Reply`], and why:
+//! [`Rejection`].
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::dedup::StoreError;
+use crate::error::VerifyError;
+
+/// Why a request was not handed to the handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The client's address is outside the allowlist. Status 403.
+    IpNotAllowed,
+    /// The body is larger than the limit (declared or counted while streaming).
+    /// Status 413.
+    BodyTooLarge {
+        /// The limit in force, in bytes.
+        limit: usize,
+    },
+    /// Verification failed: the error says how (400, 401, or 500 for a receiver
+    /// misconfiguration).
+    Verify(VerifyError),
+    /// The same delivery is being processed by another request right now. Status 409
+    /// with `Retry-After`.
+    InFlight,
+    /// The dedup store could not answer: the sender is told to retry. Status 503 with
+    /// `Retry-After`.
+    StoreUnavailable(StoreError),
+    /// The body could not be read from the connection. Status 400.
+    BodyUnreadable,
+}
+
+impl Rejection {
+    /// The HTTP status of this rejection (see the table in the crate docs).
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::IpNotAllowed => 403,
+            Self::BodyTooLarge { .. } => 413,
+            Self::Verify(e) => e.status(),
+            Self::InFlight => 409,
+            Self::StoreUnavailable(_) => 503,
+            Self::BodyUnreadable => 400,
+        }
+    }
+
+    /// A short, stable, snake_case name for logs and metrics.
+    #[must_use]
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::IpNotAllowed => "ip_not_allowed",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Verify(e) => e.kind().as_str(),
+            Self::InFlight => "in_flight",
+            Self::StoreUnavailable(_) => "store_unavailable",
+            Self::BodyUnreadable => "body_unreadable",
+        }
+    }
+
+    /// The short generic body sent with the default response. The precise reason is
+    /// logged and kept in the response's extensions, not sent to the client.
+    #[must_use]
+    pub fn public_message(&self) -> &'static str {
+        match self.status() {
+            400 => "bad request\n",
+            401 => "unauthorized\n",
+            403 => "forbidden\n",
+            409 => "delivery in progress, retry later\n",
+            413 => "payload too large\n",
+            503 => "temporarily unavailable, retry later\n",
+            _ => "internal error\n",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::IpNotAllowed => f.write_str("client address not allowed"),
+            Self::BodyTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            Self::Verify(e) => write!(f, "{e}"),
+            Self::InFlight => f.write_str("delivery is being processed by another request"),
+            Self::StoreUnavailable(e) => write!(f, "{e}"),
+            Self::BodyUnreadable => f.write_str("body could not be read"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// Why the pipeline answered by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The request was rejected.
+    Rejected(Rejection),
+    /// The delivery was processed successfully before: acknowledged with 200 without
+    /// calling the handler.
+    Duplicate,
+    /// A provider's endpoint challenge was answered (Slack, Zoom, Twitch, Discord).
+    Challenge(&'static str),
+}
+
+/// A response decided by the pipeline, in framework-neutral terms; each adapter turns
+/// it into its own response type. The [`Outcome`] goes into the response's extensions
+/// so outer layers (logging, metrics) can see it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type` of `body`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Bytes,
+    /// A `Retry-After` header value, when the sender should retry.
+    pub retry_after: Option<Duration>,
+    /// Why the pipeline answered.
+    pub outcome: Outcome,
+}
+
+impl Reply {
+    /// The default reply for `rejection`: its status, a short generic text body and,
+    /// for 409 and 503, `Retry-After: retry_after`.
+    #[must_use]
+    pub fn rejected(rejection: Rejection, retry_after: Duration) -> Self {
+        let status = rejection.status();
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: Bytes::from_static(rejection.public_message().as_bytes()),
+            retry_after: matches!(status, 409 | 503).then_some(retry_after),
+            outcome: Outcome::Rejected(rejection),
+        }
+    }
+
+    /// 200 for a delivery already processed.
+    #[must_use]
+    pub fn duplicate() -> Self {
+        Self {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body: Bytes::from_static(b"already processed\n"),
+            retry_after: None,
+            outcome: Outcome::Duplicate,
+        }
+    }
+
+    /// The rejection, when this reply is one.
+    #[must_use]
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.outcome {
+            Outcome::Rejected(r) => Some(r),
+            Outcome::Duplicate | Outcome::Challenge(_) => None,
+        }
+    }
+
+    /// `Retry-After` in whole seconds (at least 1), when set.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.map(|d| d.as_secs().max(1))
+    }
+}
+
+/// Replaces the default reply to a rejection: return your own status, body and
+/// content type. Closures `Fn(&Rejection, Reply) -> Reply` implement it.
+///
+/// ```
+/// use hookwarden_core::receive::{Rejection, Reply, Responder};
+/// let json = |r: &Rejection, mut reply: Reply| {
+///     reply.content_type = "application/json";
+///     reply.body = format!(r#"{{"error":"{}"}}"#, r.reason()).into();
+///     reply
+/// };
+/// fn takes(_: impl Responder) {}
+/// takes(json);
+/// ```
+pub trait Responder: Send + Sync + 'static {
+    /// The reply to send for `rejection`; `default` is what would be sent otherwise.
+    fn respond(&self, rejection: &Rejection, default: Reply) -> Reply;
+}
+
+impl<F> Responder for F
+where
+    F: Fn(&Rejection, Reply) -> Reply + Send + Sync + 'static,
+{
+    fn respond(&self, rejection: &Rejection, default: Reply) -> Reply {
+        self(rejection, default)
+    }
+}

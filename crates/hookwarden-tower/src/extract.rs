@@ -1,0 +1,135 @@
+//! axum extractors for what [`WebhookLayer`](crate::WebhookLayer) verified.
+
+use std::fmt;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use hookwarden_core::receive::Delivery;
+use serde::de::DeserializeOwned;
+
+/// The verified delivery's metadata (scheme, matched secret, timestamp, delivery id,
+/// dedup key), put in the request extensions by the layer.
+///
+/// Without the layer (or, in report-only mode, for a request that failed
+/// verification) it rejects with 500 and a message saying the layer is missing; use
+/// `Option<VerifiedWebhook>` in report-only mode.
+#[derive(Debug, Clone)]
+pub struct VerifiedWebhook(pub Delivery);
+
+/// The verified body deserialized as JSON into `T`, with the delivery's metadata.
+///
+/// Rejects with 400 when the body is not JSON, 422 when it does not fit `T`, and 500
+/// when the layer is missing.
+///
+/// ```
+/// use axum::{Router, routing::post};
+/// use hookwarden_tower::Webhook;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Event { r#type: String }
+///
+/// async fn handle(Webhook(event, _delivery): Webhook<Event>) -> String {
+///     event.r#type
+/// }
+/// let app: Router = Router::new().route("/hooks", post(handle));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Webhook<T>(pub T, pub Delivery);
+
+/// Why a webhook extractor failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// No verified delivery in the request: the layer is not installed on this route
+    /// (or report-only mode let an unverified request through). Status 500.
+    LayerMissing,
+    /// The body is not valid JSON. Status 400.
+    InvalidJson(serde_json::Error),
+    /// The JSON does not match the expected type. Status 422.
+    UnexpectedJson(serde_json::Error),
+    /// The body could not be read. Status 400.
+    Body(axum::Error),
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LayerMissing => f.write_str(
+                "no verified webhook in the request: is hookwarden's WebhookLayer installed on this route?",
+            ),
+            Self::InvalidJson(e) => write!(f, "webhook body is not valid JSON: {e}"),
+            Self::UnexpectedJson(e) => write!(f, "webhook body does not match the expected type: {e}"),
+            Self::Body(e) => write!(f, "webhook body could not be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+impl WebhookRejection {
+    /// The HTTP status of this rejection.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidJson(_) | Self::Body(_) => StatusCode::BAD_REQUEST,
+            Self::UnexpectedJson(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        if matches!(self, Self::LayerMissing) {
+            tracing::error!("{self}");
+        }
+        (self.status(), self.to_string()).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VerifiedWebhook {
+    type Rejection = WebhookRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Delivery>()
+            .cloned()
+            .map(Self)
+            .ok_or(WebhookRejection::LayerMissing)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedWebhook {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Delivery>().cloned().map(Self))
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Webhook<T> {
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let delivery = req
+            .extensions()
+            .get::<Delivery>()
+            .cloned()
+            .ok_or(WebhookRejection::LayerMissing)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| WebhookRejection::Body(axum::Error::new(e.body_text())))?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => WebhookRejection::UnexpectedJson(e),
+            _ => WebhookRejection::InvalidJson(e),
+        })?;
+        Ok(Self(value, delivery))
+    }
+}

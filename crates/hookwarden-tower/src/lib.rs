@@ -1,0 +1,50 @@
+//! A tower [`Layer`](tower_layer::Layer) that receives webhooks: verifies them, refuses
+//! replays, answers provider challenges and deduplicates deliveries, before your
+//! handler runs. Works with axum, hyper and any tower stack over `http` 1.x.
+//!
+//! The layer is a thin adapter over [`hookwarden_core::receive::Guard`], which holds
+//! every option and rule (the actix-web middleware uses the same guard):
+//!
+//! ```
+//! use axum::{Router, routing::post};
+//! use hookwarden_core::{receive::Guard, schemes::Github, Verifier};
+//! use hookwarden_tower::{VerifiedWebhook, WebhookLayer};
+//!
+//! async fn handler(VerifiedWebhook(delivery): VerifiedWebhook, body: axum::body::Bytes) -> &'static str {
+//!     println!("{:?}: {} bytes", delivery.verified().delivery_id(), body.len());
+//!     "ok"
+//! }
+//!
+//! let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
+//! let guard = Guard::builder(verifier).build()?; // in-memory dedup, 1 MiB body limit
+//! let app: Router = Router::new().route("/hooks/github", post(handler)).layer(WebhookLayer::new(guard));
+//! # Ok::<(), hookwarden_core::ConfigError>(())
+//! ```
+//!
+//! Order of work per request: peer IP allowlist → `Content-Length` over the limit →
+//! signature headers present → body buffered with a hard limit (holds for chunked
+//! bodies) → verify → challenge → dedup claim → inner service with the body
+//! re-injected and a [`Delivery`](hookwarden_core::receive::Delivery) in the request
+//! extensions → claim completed on 2xx, released on anything else, on a panic and when
+//! the response future is dropped.
+//!
+//! Rejections are responses (never service errors) with short generic bodies; the
+//! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's
+//! extensions. The peer address is read from the request extensions: a
+//! [`PeerAddr`], a `std::net::SocketAddr`, or (feature `axum`) axum's
+//! `ConnectInfo<SocketAddr>`.
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod layer;
+mod response;
+mod service;
+
+#[cfg(feature = "axum")]
+pub use extract::{VerifiedWebhook, Webhook, WebhookRejection};
+pub use future::ResponseFuture;
+pub use layer::WebhookLayer;
+pub use response::ResponseBody;
+pub use service::{PeerAddr, WebhookService};

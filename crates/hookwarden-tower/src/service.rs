@@ -1,0 +1,152 @@
+//! [`WebhookService`].
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hookwarden_core::dedup::{DedupStore, MemoryStore};
+use hookwarden_core::receive::{Admission, Checked, Guard, Head, Rejection};
+use http::{Request, Response, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use tower_service::Service;
+
+use crate::future::ResponseFuture;
+use crate::response::{ResponseBody, reply_to_response};
+
+/// The connection's peer address, for the IP allowlist. Insert it into the request
+/// extensions when your server does not provide `SocketAddr` or axum's `ConnectInfo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub IpAddr);
+
+/// The service built by [`WebhookLayer`](crate::WebhookLayer).
+#[derive(Debug)]
+pub struct WebhookService<S, D: DedupStore = MemoryStore> {
+    inner: S,
+    guard: Guard<D>,
+}
+
+impl<S: Clone, D: DedupStore> Clone for WebhookService<S, D> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<S, D: DedupStore> WebhookService<S, D> {
+    /// Wrap `inner` with `guard`.
+    pub fn new(inner: S, guard: Guard<D>) -> Self {
+        Self { inner, guard }
+    }
+}
+
+fn peer(extensions: &http::Extensions) -> Option<IpAddr> {
+    if let Some(PeerAddr(ip)) = extensions.get::<PeerAddr>() {
+        return Some(*ip);
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) =
+        extensions.get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(addr.ip());
+    }
+    extensions.get::<SocketAddr>().map(SocketAddr::ip)
+}
+
+impl<S, D, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S, D>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    D: DedupStore,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResBody: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = Infallible;
+    type Future = ResponseFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        // Keep the service that was polled ready; leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        ResponseFuture {
+            inner: Box::pin(async move {
+                let (mut parts, body) = req.into_parts();
+                let peer = peer(&parts.extensions);
+                let content_length = parts
+                    .headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                // `Head` borrows the headers as `&dyn Headers`: keep it out of awaits.
+                {
+                    let head = Head {
+                        headers: &parts.headers,
+                        peer,
+                        content_length,
+                    };
+                    if let Err(reply) = guard.precheck(&head) {
+                        return Ok(reply_to_response(reply));
+                    }
+                }
+                let bytes = match Limited::new(body, guard.body_limit()).collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(e) => {
+                        let rejection = if e.downcast_ref::<LengthLimitError>().is_some() {
+                            Rejection::BodyTooLarge {
+                                limit: guard.body_limit(),
+                            }
+                        } else {
+                            Rejection::BodyUnreadable
+                        };
+                        return Ok(reply_to_response(guard.reject(rejection)));
+                    }
+                };
+                let checked = {
+                    let head = Head {
+                        headers: &parts.headers,
+                        peer,
+                        content_length,
+                    };
+                    let target = parts
+                        .uri
+                        .path_and_query()
+                        .map(http::uri::PathAndQuery::as_str);
+                    match guard.check(&head, &bytes, target) {
+                        Checked::Verified(checked) => checked,
+                        Checked::Respond(reply) => return Ok(reply_to_response(reply)),
+                    }
+                };
+                let mut admitted = match guard.claim(*checked).await {
+                    Admission::Proceed(admitted) => admitted,
+                    Admission::Respond(reply) => return Ok(reply_to_response(reply)),
+                };
+                if let Some(delivery) = admitted.take_delivery() {
+                    parts.extensions.insert(delivery);
+                }
+                if let Some(report) = admitted.take_report() {
+                    parts.extensions.insert(report);
+                }
+                let req = Request::from_parts(parts, Full::new(bytes));
+                // A panic in the handler unwinds through here and drops `admitted`,
+                // whose claim guard releases the key; so does dropping this future.
+                let res = inner.call(req).await?;
+                admitted.finish(res.status().as_u16()).await;
+                Ok(res.map(Either::Left))
+            }),
+        }
+    }
+}
