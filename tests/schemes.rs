@@ -121,7 +121,12 @@ fn every_scheme_round_trips_and_rejects_tampering() {
         assert_eq!(ok.scheme(), name);
         assert_eq!(ok.key_index(), 0);
 
-        for i in [0, body.len() / 2, body.len() - 1] {
+        // A token scheme (GitLab) signs nothing: the body is not authenticated.
+        let signs_body = scheme.algorithm() != hookwarden::Algorithm::Token;
+        for i in [0, body.len() / 2, body.len() - 1]
+            .into_iter()
+            .filter(|_| signs_body)
+        {
             let mut tampered = body.clone();
             tampered[i] ^= 0x01;
             let err = v.verify(&headers, &tampered, fx.url).expect_err(name);

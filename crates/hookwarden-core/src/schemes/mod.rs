@@ -7,16 +7,42 @@ use std::sync::Arc;
 
 use crate::scheme::Scheme;
 
+#[cfg(feature = "ed25519")]
+mod discord;
 mod github;
+mod gitlab;
+mod intercom;
 mod standard;
 mod stripe;
+mod twitch;
+mod woocommerce;
+mod zoom;
 
+#[cfg(feature = "ed25519")]
+pub use discord::Discord;
 pub use github::Github;
+pub use gitlab::Gitlab;
+pub use intercom::Intercom;
 pub use standard::{StandardWebhooks, Svix};
 pub use stripe::Stripe;
+pub use twitch::Twitch;
+pub use woocommerce::WooCommerce;
+pub use zoom::Zoom;
 
 /// The names [`by_name`] knows, in the order the documentation lists them.
-pub const NAMES: &[&str] = &["standard", "svix", "stripe", "github"];
+pub const NAMES: &[&str] = &[
+    "standard",
+    "svix",
+    "stripe",
+    "github",
+    "zoom",
+    "twitch",
+    #[cfg(feature = "ed25519")]
+    "discord",
+    "gitlab",
+    "intercom",
+    "woocommerce",
+];
 
 /// A built-in scheme by its lowercase name (see [`NAMES`]).
 ///
@@ -33,6 +59,13 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Scheme>> {
         "svix" => Arc::new(Svix::new()),
         "stripe" => Arc::new(Stripe::new()),
         "github" => Arc::new(Github::new()),
+        "zoom" => Arc::new(Zoom::new()),
+        "twitch" => Arc::new(Twitch::new()),
+        #[cfg(feature = "ed25519")]
+        "discord" => Arc::new(Discord::new()),
+        "gitlab" => Arc::new(Gitlab::new()),
+        "intercom" => Arc::new(Intercom::new()),
+        "woocommerce" => Arc::new(WooCommerce::new()),
         _ => return None,
     })
 }
