@@ -328,3 +328,251 @@ impl Scheme for Svix {
         .sign_headers(signature, input, timestamp, id)
     }
 }
+
+#[cfg(test)]
+#[cfg(feature = "ed25519")]
+mod v1a_tests {
+    use super::*;
+    use crate::{ErrorKind, ManualClock, Verifier, sign};
+
+    const NOW: i64 = 1_700_000_000;
+
+    /// A generated key pair as Standard Webhooks encodes it: (`whsk_` seed, `whpk_` key).
+    fn pair(seed: u8) -> (String, String) {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        (
+            format!("whsk_{}", B64.encode(key.to_bytes())),
+            format!("whpk_{}", B64.encode(key.verifying_key().to_bytes())),
+        )
+    }
+
+    fn signed(body: &[u8], ts: i64, private: &str) -> Vec<(String, String)> {
+        let input = SignInput {
+            body,
+            timestamp: ts,
+            id: Some("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+            url: None,
+        };
+        sign(&StandardWebhooks::ed25519(), &private.into(), &input).unwrap()
+    }
+
+    fn verifier(public: &str) -> Verifier {
+        Verifier::builder(StandardWebhooks::ed25519())
+            .secret(public)
+            .clock(ManualClock::new(NOW))
+            .build()
+            .unwrap()
+    }
+
+    fn with_signature(headers: &[(String, String)], value: &str) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(k, v)| {
+                if k == "webhook-signature" {
+                    (k.clone(), value.to_owned())
+                } else {
+                    (k.clone(), v.clone())
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_with_a_generated_key_pair() {
+        let (sk, pk) = pair(1);
+        let body = br#"{"type":"invoice.paid"}"#;
+        let headers = signed(body, NOW, &sk);
+        let sig = &headers[2].1;
+        assert!(sig.starts_with("v1a,"), "{sig}");
+        assert_eq!(sig.len(), 4 + 88, "64-byte signature in padded base64");
+        let ok = verifier(&pk).verify(&headers, body, None).unwrap();
+        assert_eq!(ok.delivery_id(), Some("msg_p5jXN8AQM9LWM0D4loKWxJek"));
+        assert_eq!(ok.matched_signature().map(<[u8]>::len), Some(64));
+        // The prefixes are optional, and a 64-byte `whsk_` (seed then public key) signs too.
+        let bare_pk = pk.trim_start_matches("whpk_");
+        verifier(bare_pk).verify(&headers, body, None).unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let keypair = format!("whsk_{}", B64.encode(key.to_keypair_bytes()));
+        assert_eq!(signed(body, NOW, &keypair), headers);
+    }
+
+    #[test]
+    fn known_answer_computed_with_python_cryptography() {
+        // sk = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+        // "whpk_" + b64encode(sk.public_key().public_bytes(Raw, Raw))
+        // "v1a," + b64encode(sk.sign(b'msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}'))
+        let public = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=";
+        let private = "whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let signature = "v1a,yoUrgEkc12aGqm0n4Sydmdz55xJfTz4AsAgieHFjmkR7LJtqVCZOQYzvvHjI5kAey+r4iaBGxTFRrl2iBQxtDQ==";
+        let body = br#"{"test": 2432232314}"#;
+        let headers = [
+            ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+            ("webhook-timestamp", "1614265330"),
+            ("webhook-signature", signature),
+        ];
+        let v = Verifier::builder(StandardWebhooks::ed25519())
+            .secret(public)
+            .clock(ManualClock::new(1_614_265_330))
+            .build()
+            .unwrap();
+        v.verify(&headers, body, None).unwrap();
+        assert_eq!(signed(body, 1_614_265_330, private)[2].1, signature);
+    }
+
+    #[test]
+    fn tampered_body_and_wrong_key_mismatch() {
+        let (sk, pk) = pair(2);
+        let (_, other) = pair(3);
+        let body = br#"{"type":"invoice.paid"}"#;
+        let headers = signed(body, NOW, &sk);
+        let err = verifier(&pk)
+            .verify(&headers, br#"{"type":"invoice.paiD"}"#, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        let err = verifier(&other).verify(&headers, body, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        // Rotation: either public key verifies, and the index says which.
+        let v = Verifier::builder(StandardWebhooks::ed25519())
+            .secret(other)
+            .secret(pk)
+            .clock(ManualClock::new(NOW))
+            .build()
+            .unwrap();
+        assert_eq!(v.verify(&headers, body, None).unwrap().key_index(), 1);
+    }
+
+    #[test]
+    fn v1_entries_are_ignored_when_verifying_v1a() {
+        let (sk, pk) = pair(4);
+        let body = b"{}";
+        let headers = signed(body, NOW, &sk);
+        let v1a = headers[2].1.clone();
+        // A v1 (HMAC) signature alone is not a v1a one.
+        let v1 = sign(
+            &StandardWebhooks::new(),
+            &"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            &SignInput {
+                body,
+                timestamp: NOW,
+                id: Some("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                url: None,
+            },
+        )
+        .unwrap()
+        .remove(2)
+        .1;
+        let err = verifier(&pk)
+            .verify(&with_signature(&headers, &v1), body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedSignatureVersion);
+        assert_eq!(err.header(), Some("webhook-signature"));
+        // Mixed with v1a: the v1 entries (even invalid base64) are skipped.
+        for mixed in [
+            format!("{v1} {v1a}"),
+            format!("v1,!!notbase64!! {v1a} v2,abc"),
+            format!("{v1a} {v1}"),
+        ] {
+            verifier(&pk)
+                .verify(&with_signature(&headers, &mixed), body, None)
+                .unwrap();
+        }
+        // And the symmetric scheme skips v1a entries.
+        let err = Verifier::builder(StandardWebhooks::new())
+            .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .clock(ManualClock::new(NOW))
+            .build()
+            .unwrap()
+            .verify(&headers, body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedSignatureVersion);
+    }
+
+    #[test]
+    fn malformed_v1a_signatures_and_timestamps() {
+        let (sk, pk) = pair(5);
+        let body = b"{}";
+        let headers = signed(body, NOW, &sk);
+        let v = verifier(&pk);
+        let err = v
+            .verify(&with_signature(&headers, "v1a,!!!"), body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MalformedHeader);
+        assert_eq!(err.header(), Some("webhook-signature"));
+        // A well-formed signature of the wrong length never matches.
+        let short = format!("v1a,{}", B64.encode([7u8; 32]));
+        let err = v
+            .verify(&with_signature(&headers, &short), body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        let err = v
+            .verify(&signed(body, NOW - 301, &sk), body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TimestampTooOld);
+        let err = v
+            .verify(&signed(body, NOW + 301, &sk), body, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TimestampTooNew);
+    }
+
+    #[test]
+    fn header_names_in_any_case_and_non_utf8_body() {
+        let (sk, pk) = pair(6);
+        let body = [0xff, 0xfe, 0x00, b'.', 0x80];
+        let headers = signed(&body, NOW, &sk);
+        let v = verifier(&pk);
+        for case in [str::to_ascii_uppercase, str::to_ascii_lowercase] {
+            let h: Vec<_> = headers.iter().map(|(k, x)| (case(k), x.clone())).collect();
+            v.verify(&h, &body, None).unwrap();
+        }
+    }
+
+    #[test]
+    fn malformed_public_keys_are_config_errors() {
+        let (_, pk) = pair(7);
+        let (sk, _) = pair(7);
+        for bad in [
+            "whpk_not base64!",
+            "whpk_",
+            "",
+            "whpk_AAEC",
+            &format!("{pk}AAAA"),
+            sk.as_str(),
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ] {
+            let err = Verifier::builder(StandardWebhooks::ed25519())
+                .secret(bad)
+                .build()
+                .unwrap_err();
+            assert!(err.message().starts_with("secret #1"), "{bad}: {err}");
+            let body = bad.trim_start_matches("whpk_").trim_start_matches("whsk_");
+            if body.len() > 4 {
+                assert!(!err.message().contains(body), "{err}");
+            }
+        }
+        // A private key that is not 32 (or 64) bytes cannot sign.
+        let err = sign(
+            &StandardWebhooks::ed25519(),
+            &format!("whsk_{}", B64.encode([1u8; 16])).into(),
+            &SignInput {
+                body: b"",
+                timestamp: NOW,
+                id: None,
+                url: None,
+            },
+        )
+        .unwrap_err();
+        assert!(err.message().contains("32 bytes"), "{err}");
+        let err = sign(
+            &StandardWebhooks::ed25519(),
+            &pk.as_str().into(),
+            &SignInput {
+                body: b"",
+                timestamp: NOW,
+                id: None,
+                url: None,
+            },
+        )
+        .unwrap_err();
+        assert!(err.message().contains("whsk_"), "{err}");
+    }
+}
