@@ -2,3 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub use hookwarden_core::*;
+
+/// The Redis dedup store, for several instances sharing the work (feature `redis`).
+#[cfg(feature = "redis")]
+pub use hookwarden_redis as redis;

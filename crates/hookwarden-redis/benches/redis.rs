@@ -1,0 +1,2 @@
+//! RedisStore throughput.
+fn main() {}

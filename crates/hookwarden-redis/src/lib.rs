@@ -1,0 +1,483 @@
+//! The Redis dedup store for hookwarden: [`RedisStore`], for several instances (service
+//! replicas) sharing the work of one webhook endpoint.
+//!
+//! Each step of the [`DedupStore`] protocol is **one atomic round trip**, a Lua script
+//! on a **single key** (so it works on Redis Cluster, Valkey and Redis ≥ 2.6.12):
+//!
+//! | step | script |
+//! |---|---|
+//! | claim | `SET key token NX PX lease`; when the key exists, its value in the same script: `done` → [`Claim::Completed`], a token → [`Claim::InFlight`] |
+//! | complete | if the value is still our token: `SET key done PX retention` |
+//! | release | if the value is still our token: `DEL key` |
+//!
+//! Scripts are sent with `EVALSHA` (the first call after a Redis restart loads them
+//! once). The connection is the `redis` crate's reconnecting, multiplexed
+//! `ConnectionManager`: concurrent requests share one connection and are
+//! pipelined, and a dropped connection is re-established in the background, so the
+//! store recovers from a Redis restart by itself.
+//!
+//! Every call is bounded by a timeout ([`RedisStoreBuilder::with_timeout`]). A
+//! failure is a [`StoreError`], never a panic and never a silent pass: the receive
+//! pipeline answers 503 with `Retry-After` so the sender retries (fail closed), unless
+//! fail-open was chosen there.
+//!
+//! The store needs a Tokio runtime with its time driver (`#[tokio::main]`, axum and
+//! actix-web all have one).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use hookwarden_core::dedup::{Claim, DedupKey, DedupStore};
+//! use hookwarden_redis::RedisStore;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/")?
+//!     .with_prefix("billing:webhooks:")
+//!     .with_timeout(Duration::from_millis(500))
+//!     .connect()
+//!     .await?;
+//! let key = DedupKey::new("stripe", "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+//! if let Claim::New(token) = store.claim(&key, Duration::from_secs(60)).await? {
+//!     // ... run the handler, then:
+//!     store.complete(&key, &token, Duration::from_secs(4 * 86_400)).await?;
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookwarden_core::ConfigError;
+use hookwarden_core::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, RedisError, Script};
+
+pub use hookwarden_core::dedup::StoreErrorKind;
+
+/// The default key prefix: `"hookwarden:dedup:"`.
+pub const DEFAULT_PREFIX: &str = "hookwarden:dedup:";
+
+/// The default timeout of every call: 1 second.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The default timeout of establishing a connection: 2 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+// A claim's value is its token in 32 hex digits; a completed key's is `done`.
+const CLAIM: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+if redis.call('GET', KEYS[1]) == 'done' then
+  return 2
+end
+return 3
+";
+
+const COMPLETE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+";
+
+/// A [`DedupStore`] in Redis, shared by every instance that connects to it.
+///
+/// Cheap to clone (clones share the connection). Build it with
+/// [`RedisStore::builder`]; see the [crate docs](crate) for the protocol.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: ConnectionManager,
+    prefix: Box<str>,
+    timeout: Duration,
+    claim: Script,
+    complete: Script,
+    release: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.inner.prefix)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`RedisStore`]; see [`RedisStore::builder`].
+#[must_use]
+pub struct RedisStoreBuilder {
+    client: Client,
+    prefix: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retries: usize,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the URL: it may hold a password.
+        f.debug_struct("RedisStoreBuilder")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retries", &self.retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Configure a store for the Redis at `url`: `redis://[user:password@]host[:port][/db]`,
+    /// `rediss://` needs a TLS feature of the `redis` crate, `unix:///path` a socket.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the URL is not a Redis URL (the message never repeats the
+    /// URL, which may hold a password).
+    pub fn builder(url: &str) -> Result<RedisStoreBuilder, ConfigError> {
+        let client = Client::open(url).map_err(|e| {
+            ConfigError::new(format!(
+                "invalid Redis URL ({:?}): expected redis://[user:password@]host[:port][/db]",
+                e.kind()
+            ))
+        })?;
+        Ok(Self::builder_with_client(client))
+    }
+
+    /// Configure a store over an already configured `redis` [`Client`].
+    pub fn builder_with_client(client: Client) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            client,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retries: 3,
+        }
+    }
+
+    /// The key prefix.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The timeout of every call.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The Redis key that holds `key`: the prefix then the key.
+    #[must_use]
+    pub fn redis_key(&self, key: &DedupKey) -> String {
+        let mut k = String::with_capacity(self.inner.prefix.len() + key.as_str().len());
+        k.push_str(&self.inner.prefix);
+        k.push_str(key.as_str());
+        k
+    }
+
+    /// Check that Redis answers (a `PING`), for readiness probes.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when Redis cannot be reached within the timeout.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let pong: String = self
+            .bounded("ping", async move {
+                redis::cmd("PING").query_async(&mut conn).await
+            })
+            .await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(StoreError::new("redis ping: unexpected answer"))
+        }
+    }
+
+    /// Run `fut` within the timeout, mapping every failure to a [`StoreError`].
+    async fn bounded<T>(
+        &self,
+        op: &'static str,
+        fut: impl Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::unavailable(format!(
+                "redis {op}: no Tokio runtime (RedisStore needs one)"
+            )));
+        }
+        match tokio::time::timeout(self.inner.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(map_error(op, &e)),
+            Err(_) => Err(StoreError::timeout(format!(
+                "redis {op}: no answer within {} ms",
+                self.inner.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn run_script(
+        &self,
+        op: &'static str,
+        script: &Script,
+        key: &DedupKey,
+        args: (&str, Option<u64>),
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let mut invocation = script.key(self.redis_key(key));
+        invocation.arg(args.0);
+        if let Some(ms) = args.1 {
+            invocation.arg(ms);
+        }
+        self.bounded(op, async move { invocation.invoke_async(&mut conn).await })
+            .await
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every Redis key: `{prefix}{namespace}:{key}`. Use a hash tag
+    /// (`"{hooks}:"`) only if you need every key on one Cluster slot; the store itself
+    /// needs none. Defaults to [`DEFAULT_PREFIX`].
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The longest any call may take, from sending to the answer, reconnection
+    /// included; past it the call fails with [`StoreErrorKind::Timeout`]. Keep it
+    /// well under the sender's own timeout. Defaults to [`DEFAULT_TIMEOUT`] (1 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest one connection attempt may take. Defaults to
+    /// [`DEFAULT_CONNECT_TIMEOUT`] (2 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many times a lost connection is retried (with exponential backoff) before
+    /// the next call starts over. Defaults to 3. Calls keep failing fast (within the
+    /// timeout) while Redis is away, and the store reconnects when it is back.
+    pub fn with_reconnect_retries(mut self, retries: usize) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    fn validate(&self) -> Result<ConnectionManagerConfig, StoreError> {
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(StoreError::new("redis timeouts must be above zero"));
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::unavailable(
+                "RedisStore must be built inside a Tokio runtime",
+            ));
+        }
+        Ok(ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(self.retries)
+            .set_max_delay(Duration::from_secs(1)))
+    }
+
+    fn finish(self, conn: ConnectionManager) -> RedisStore {
+        RedisStore {
+            inner: Arc::new(Inner {
+                conn,
+                prefix: self.prefix.into(),
+                timeout: self.timeout,
+                claim: Script::new(CLAIM),
+                complete: Script::new(COMPLETE),
+                release: Script::new(RELEASE),
+            }),
+        }
+    }
+
+    /// Connect now (within the connect timeout) and load the scripts, so that a
+    /// service whose Redis is unreachable fails at start-up.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the timeouts are zero, there is no Tokio runtime, or Redis
+    /// cannot be reached or refuses the scripts.
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let config = self.validate()?;
+        let limit = self.connect_timeout.saturating_add(self.timeout);
+        let client = self.client.clone();
+        let conn =
+            match tokio::time::timeout(limit, ConnectionManager::new_with_config(client, config))
+                .await
+            {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(e)) => return Err(map_error("connect", &e)),
+                Err(_) => {
+                    return Err(StoreError::timeout(format!(
+                        "redis connect: no connection within {} ms",
+                        limit.as_millis()
+                    )));
+                }
+            };
+        let store = self.finish(conn);
+        for script in [
+            &store.inner.claim,
+            &store.inner.complete,
+            &store.inner.release,
+        ] {
+            let mut conn = store.inner.conn.clone();
+            let _sha: String = store
+                .bounded(
+                    "script load",
+                    async move { script.load_async(&mut conn).await },
+                )
+                .await?;
+        }
+        Ok(store)
+    }
+
+    /// Build without connecting: the first call connects. A service then starts even
+    /// while Redis is away (its deliveries get 503 until Redis answers).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the timeouts are zero or there is no Tokio runtime.
+    pub fn connect_lazy(self) -> Result<RedisStore, StoreError> {
+        let config = self.validate()?;
+        let conn = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| map_error("connect", &e))?;
+        Ok(self.finish(conn))
+    }
+}
+
+/// A Redis error as a [`StoreError`] (its text comes from the `redis` crate and the
+/// server, never the URL).
+fn map_error(op: &str, e: &RedisError) -> StoreError {
+    let message = format!("redis {op}: {e}");
+    if e.is_timeout() {
+        StoreError::timeout(message)
+    } else if e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_unrecoverable_error()
+    {
+        StoreError::unavailable(message)
+    } else {
+        StoreError::new(message)
+    }
+}
+
+fn token_hex(token: &ClaimToken) -> String {
+    format!("{:032x}", token.as_u128())
+}
+
+/// Whole milliseconds, rounded up, at least 1 (Redis refuses `PX 0`).
+fn millis(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX).max(1)
+}
+
+impl DedupStore for RedisStore {
+    async fn claim(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
+        let token = ClaimToken::random();
+        let hex = token_hex(&token);
+        let state = self
+            .run_script("claim", &self.inner.claim, key, (&hex, Some(millis(lease))))
+            .await?;
+        match state {
+            1 => Ok(Claim::New(token)),
+            2 => Ok(Claim::Completed),
+            3 => Ok(Claim::InFlight),
+            other => Err(StoreError::new(format!(
+                "redis claim: unexpected script answer {other}"
+            ))),
+        }
+    }
+
+    async fn complete(
+        &self,
+        key: &DedupKey,
+        token: &ClaimToken,
+        retention: Duration,
+    ) -> Result<bool, StoreError> {
+        let hex = token_hex(token);
+        let done = self
+            .run_script(
+                "complete",
+                &self.inner.complete,
+                key,
+                (&hex, Some(millis(retention))),
+            )
+            .await?;
+        Ok(done == 1)
+    }
+
+    async fn release(&self, key: &DedupKey, token: &ClaimToken) -> Result<bool, StoreError> {
+        let hex = token_hex(token);
+        let done = self
+            .run_script("release", &self.inner.release, key, (&hex, None))
+            .await?;
+        Ok(done == 1)
+    }
+
+    /// Spawns the release on the current Tokio runtime; without one, the lease frees
+    /// the key when it ends.
+    fn release_detached(&self, key: DedupKey, token: ClaimToken) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let store = self.clone();
+            drop(handle.spawn(async move {
+                // A failure leaves the key to its lease, which is the fallback anyway.
+                let _ = store.release(&key, &token).await;
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_milliseconds_at_least_one() {
+        assert_eq!(millis(Duration::ZERO), 1);
+        assert_eq!(millis(Duration::from_micros(1500)), 2);
+        assert_eq!(millis(Duration::from_secs(60)), 60_000);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn tokens_are_32_hex_digits_and_never_done() {
+        let t = token_hex(&ClaimToken::from_u128(0));
+        assert_eq!(t.len(), 32);
+        // The value of a completed key is `done`: never a token.
+        assert_ne!(t, "done");
+        assert_eq!(token_hex(&ClaimToken::from_u128(u128::MAX)), "f".repeat(32));
+    }
+
+    #[test]
+    fn bad_urls_are_config_errors_without_the_url() {
+        let err = RedisStore::builder("http://user:hunter2@example.com").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(RedisStore::builder("redis://127.0.0.1:6379/").is_ok());
+    }
+
+    #[test]
+    fn building_outside_a_runtime_is_an_error_not_a_panic() {
+        let b = RedisStore::builder("redis://127.0.0.1:1/").unwrap();
+        assert!(b.connect_lazy().is_err());
+    }
+}
