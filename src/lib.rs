@@ -6,3 +6,7 @@ pub use hookwarden_core::*;
 /// The Redis dedup store, for several instances sharing the work (feature `redis`).
 #[cfg(feature = "redis")]
 pub use hookwarden_redis as redis;
+
+/// The tower layer and axum extractors (features `tower`, `axum`).
+#[cfg(feature = "tower")]
+pub use hookwarden_tower as tower;
