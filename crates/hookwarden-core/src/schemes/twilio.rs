@@ -1,0 +1,521 @@
+//! Twilio.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{ErrorKind, VerifyError};
+use crate::headers::{HeaderKey, Headers};
+use crate::key::Algorithm;
+use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::tag::Tag;
+use crate::tolerance::Tolerance;
+
+static SIGNATURE: HeaderKey = HeaderKey::from_static("x-twilio-signature");
+static IDEMPOTENCY: HeaderKey = HeaderKey::from_static("i-twilio-idempotency-token");
+
+/// The query parameter that carries a JSON body's digest.
+const BODY_SHA256: &str = "bodySHA256";
+
+/// [Twilio](https://www.twilio.com/docs/usage/webhooks/webhooks-security).
+///
+/// | | |
+/// |---|---|
+/// | headers | `X-Twilio-Signature` (signature), `I-Twilio-Idempotency-Token` (id, not signed) |
+/// | signed content | form bodies: the full URL, then every POST parameter sorted by name (then value), each as `name` + `value`, percent-decoded, no separators; JSON bodies: the full URL alone, whose query carries `bodySHA256=<hex SHA-256 of the body>` |
+/// | signature | base64 HMAC-SHA1 |
+/// | secret | the account's Auth Token, its bytes |
+/// | timestamp | none: Twilio signs no timestamp (dedup stops replays) |
+/// | delivery id | `I-Twilio-Idempotency-Token` when present |
+///
+/// **The URL** passed to [`Verifier::verify`](crate::Verifier::verify) is the full
+/// public URL Twilio called (scheme, host, path and query), as configured in Twilio.
+/// As Twilio's SDKs do, two forms of it are tried: as given, and with the port toggled
+/// (the scheme's default port, `:443` or `:80`, added when there is none; the port
+/// removed when there is one), because Twilio's signing is inconsistent about ports.
+///
+/// **Form or JSON** is decided by the URL: a `bodySHA256` query parameter means a JSON
+/// body, signed through that digest; the body's SHA-256 is then checked against it
+/// once the signature matched (a mismatch is a `SignatureMismatch`). Without it, the
+/// body is parsed as `application/x-www-form-urlencoded` (an empty body signs the URL
+/// alone).
+///
+/// **What is authenticated** for form bodies is the decoded parameter set, not the raw
+/// bytes: as with Twilio's SDKs, parameter order and the choice of percent-encoding do
+/// not matter, identical name/value pairs count once, and bytes that are not UTF-8
+/// after decoding are replaced by U+FFFD. Parse the body as form parameters after
+/// verifying it.
+///
+/// **Allocation**: unlike the other HMAC schemes, form bodies are decoded and sorted
+/// into a temporary `Vec` for each MAC computed. JSON bodies and empty bodies do not
+/// allocate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Twilio;
+
+impl Twilio {
+    /// The Twilio scheme.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+/// A URL cut around its port, to rebuild it with the port toggled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Alternate<'a> {
+    /// Everything up to the host, inclusive.
+    head: &'a str,
+    /// The port to insert (`":443"`), or `None` to drop the one present.
+    port: Option<&'static str>,
+    /// The path, query and fragment.
+    tail: &'a str,
+}
+
+/// The other form of `url` Twilio may have signed: with the default port when it has
+/// none, without its port when it has one. `None` when there is no such form (no
+/// port and a scheme without a known default, or not an absolute URL).
+fn alternate(url: &str) -> Option<Alternate<'_>> {
+    let scheme_end = url.find("://")?;
+    let scheme = url.get(..scheme_end)?;
+    let authority_start = scheme_end + 3;
+    let rest = url.get(authority_start..)?;
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_len)?;
+    let host_start = authority.rfind('@').map_or(0, |at| at + 1);
+    let host_port = authority.get(host_start..).filter(|h| !h.is_empty())?;
+    let authority_end = authority_start + authority_len;
+    let tail = url.get(authority_end..)?;
+    // The port follows the last `:`, unless that colon is inside an IPv6 literal.
+    let colon = host_port
+        .rfind(':')
+        .filter(|&c| !host_port.get(c..).is_some_and(|p| p.contains(']')));
+    match colon {
+        Some(c) => {
+            let digits = host_port.get(c + 1..)?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(Alternate {
+                head: url.get(..authority_start + host_start + c)?,
+                port: None,
+                tail,
+            })
+        }
+        None => {
+            let port = if scheme.eq_ignore_ascii_case("https") {
+                ":443"
+            } else if scheme.eq_ignore_ascii_case("http") {
+                ":80"
+            } else {
+                return None;
+            };
+            Some(Alternate {
+                head: url.get(..authority_end)?,
+                port: Some(port),
+                tail,
+            })
+        }
+    }
+}
+
+/// The `bodySHA256` query parameter of `url`, when present (JSON mode).
+fn body_sha256(url: &str) -> Option<Cow<'_, str>> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == BODY_SHA256)
+        .map(|(_, value)| value)
+}
+
+/// Feed the form parameters of `body` sorted by name then value, duplicates once.
+fn feed_params(body: &[u8], sink: &mut dyn FnMut(&[u8])) {
+    if body.is_empty() {
+        return;
+    }
+    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(body).collect();
+    params.sort_unstable();
+    params.dedup();
+    for (name, value) in &params {
+        sink(name.as_bytes());
+        sink(value.as_bytes());
+    }
+}
+
+impl Scheme for Twilio {
+    fn name(&self) -> &'static str {
+        "twilio"
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HmacSha1
+    }
+
+    fn default_tolerance(&self) -> Option<Tolerance> {
+        None
+    }
+
+    fn required_headers(&self) -> &[HeaderKey] {
+        std::slice::from_ref(&SIGNATURE)
+    }
+
+    fn signs_url(&self) -> bool {
+        true
+    }
+
+    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+        let raw = headers
+            .first(&SIGNATURE)
+            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
+        let tag = Tag::from_base64(raw.trim_ascii())
+            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid base64"))?;
+        let mut parsed = Parsed {
+            id: headers.first(&IDEMPOTENCY),
+            ..Parsed::default()
+        };
+        parsed.add_signature(tag, &SIGNATURE)?;
+        Ok(parsed)
+    }
+
+    fn content_variants(&self, req: &Request<'_>) -> usize {
+        match req.url.and_then(alternate) {
+            Some(_) => 2,
+            None => 1,
+        }
+    }
+
+    fn signed_content(
+        &self,
+        req: &Request<'_>,
+        _parsed: &Parsed<'_>,
+        variant: usize,
+        sink: &mut dyn FnMut(&[u8]),
+    ) {
+        let url = req.url.unwrap_or_default();
+        match alternate(url).filter(|_| variant == 1) {
+            Some(alt) => {
+                sink(alt.head.as_bytes());
+                if let Some(port) = alt.port {
+                    sink(port.as_bytes());
+                }
+                sink(alt.tail.as_bytes());
+            }
+            None => sink(url.as_bytes()),
+        }
+        if body_sha256(url).is_none() {
+            feed_params(req.body, sink);
+        }
+    }
+
+    fn check_after_match(
+        &self,
+        req: &Request<'_>,
+        _parsed: &Parsed<'_>,
+    ) -> Result<(), VerifyError> {
+        let Some(expected_hex) = req.url.and_then(body_sha256) else {
+            return Ok(());
+        };
+        let mut expected = [0u8; 32];
+        if hex::decode_to_slice(expected_hex.as_bytes(), &mut expected).is_err() {
+            return Err(VerifyError::new(
+                ErrorKind::SignatureMismatch,
+                "the signed `bodySHA256` is not a hex SHA-256 digest",
+            ));
+        }
+        let actual: [u8; 32] = Sha256::digest(req.body).into();
+        if bool::from(actual.ct_eq(&expected)) {
+            Ok(())
+        } else {
+            Err(VerifyError::new(
+                ErrorKind::SignatureMismatch,
+                "the body does not match the signed `bodySHA256`",
+            ))
+        }
+    }
+
+    fn sign_headers(
+        &self,
+        signature: &[u8],
+        _input: &SignInput<'_>,
+        _timestamp: &str,
+        id: &str,
+    ) -> Vec<(String, String)> {
+        use base64::Engine as _;
+        vec![
+            (
+                "X-Twilio-Signature".into(),
+                base64::engine::general_purpose::STANDARD.encode(signature),
+            ),
+            ("I-Twilio-Idempotency-Token".into(), id.to_owned()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ManualClock, Verifier, sign};
+
+    const TOKEN: &str = "12345";
+
+    fn verifier(token: &str) -> Verifier {
+        Verifier::builder(Twilio::new())
+            .secret(token)
+            .clock(ManualClock::new(0))
+            .build()
+            .unwrap()
+    }
+
+    fn sig(value: &str) -> [(&'static str, &str); 1] {
+        [("X-Twilio-Signature", value)]
+    }
+
+    #[test]
+    fn published_docs_vector() {
+        // Twilio docs, "Webhooks security" (tests/data/published.json).
+        let url = "https://example.com/myapp.php?foo=1&bar=2";
+        let body = b"CallSid=CA1234567890ABCDE&Caller=%2B14158675310&Digits=1234&From=%2B14158675310&To=%2B18005551212";
+        let headers = sig("L/OH5YylLD5NRKLltdqwSvS0BnU=");
+        let ok = verifier(TOKEN).verify(&headers, body, Some(url)).unwrap();
+        assert_eq!(ok.scheme(), "twilio");
+        assert_eq!(ok.delivery_id(), None);
+    }
+
+    // twilio/twilio-python, tests/unit/test_request_validator.py.
+    const SDK_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    const SDK_BODY: &[u8] = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212&Caller=%2B14158675309";
+
+    #[test]
+    fn sdk_vectors_with_and_without_the_port() {
+        let v = verifier(TOKEN);
+        let cases = [
+            // test_validation: as given.
+            (SDK_URL.to_owned(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+            // test_validation_removes_port_on_https.
+            (
+                SDK_URL.replace(".com", ".com:1234"),
+                "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            ),
+            // test_validation_adds_port_on_https: signed with `:443`.
+            (SDK_URL.to_owned(), "kvajT1Ptam85bY51eRf/AJRuM3w="),
+            // test_validation_removes_port_on_http: signed with `:1234` as given.
+            (
+                SDK_URL
+                    .replace(".com", ".com:1234")
+                    .replace("https", "http"),
+                "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=",
+            ),
+            // test_validation_adds_port_on_http: signed with `:80`.
+            (
+                SDK_URL.replace("https", "http"),
+                "0ZXoZLH/DfblKGATFgpif+LLRf4=",
+            ),
+        ];
+        for (url, signature) in cases {
+            v.verify(&sig(signature), SDK_BODY, Some(&url))
+                .unwrap_or_else(|e| panic!("{url} {signature}: {e}"));
+        }
+        // The port variant does not reach a different scheme or path.
+        let err = v
+            .verify(
+                &sig("kvajT1Ptam85bY51eRf/AJRuM3w="),
+                SDK_BODY,
+                Some("https://mycompany.com:8443/myapp.php?foo=1&bar=2"),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+    }
+
+    #[test]
+    fn sdk_vector_with_repeated_parameters() {
+        // test_compute_signature_duplicate_*: values of a repeated name sorted.
+        let v = verifier(TOKEN);
+        let signature = sig("IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+        for body in [
+            &b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234"[..],
+            b"Digits=1234&Sid=CA123&Digits=5678&SidAccount=AC123",
+            // An identical pair counts once, as in Twilio's SDKs.
+            b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234",
+            // Another spelling of the same values.
+            b"Sid=%43A123&SidAccount=AC123&Digits=5678&Digits=1234",
+        ] {
+            v.verify(&signature, body, Some(SDK_URL)).unwrap();
+        }
+        let err = v
+            .verify(
+                &signature,
+                b"Sid=CA123&SidAccount=AC123&Digits=5678",
+                Some(SDK_URL),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+    }
+
+    #[test]
+    fn sdk_vector_for_a_json_body() {
+        // test_validation_of_body_succeeds.
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let signature = sig("a9nBmqA0ju/hNViExpshrM61xv4=");
+        let v = verifier(TOKEN);
+        v.verify(&signature, body, Some(url)).unwrap();
+
+        // The signature covers the URL only: another body is caught by the digest.
+        let err = v
+            .verify(
+                &signature,
+                br#"{"property": "other", "boolean": true}"#,
+                Some(url),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        assert!(err.detail().contains("bodySHA256"), "{err}");
+        // ...and another digest in the URL by the signature.
+        let other_url = url.replace("6620", "6621");
+        let err = v.verify(&signature, body, Some(&other_url)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        assert!(!err.detail().contains("bodySHA256"), "{err}");
+    }
+
+    #[test]
+    fn json_round_trip_and_a_digest_that_is_not_hex() {
+        let body = br#"{"CallSid":"CA1"}"#;
+        let digest = hex::encode(Sha256::digest(body));
+        let v = verifier(TOKEN);
+        for url in [
+            format!("https://example.com/hook?bodySHA256={digest}"),
+            format!(
+                "https://example.com/hook?bodySHA256={}#frag",
+                digest.to_uppercase()
+            ),
+        ] {
+            let input = SignInput {
+                body,
+                timestamp: 0,
+                id: Some("idem-1"),
+                url: Some(&url),
+            };
+            let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+            let ok = v.verify(&headers, body, Some(&url)).unwrap();
+            assert_eq!(ok.delivery_id(), Some("idem-1"));
+        }
+        for bad in ["", "zz", "0a1ff7634d9ab3b9"] {
+            let url = format!("https://example.com/hook?bodySHA256={bad}");
+            let input = SignInput {
+                body,
+                timestamp: 0,
+                id: None,
+                url: Some(&url),
+            };
+            let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+            let err = v.verify(&headers, body, Some(&url)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::SignatureMismatch, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn round_trip_tamper_and_wrong_token() {
+        let url = "https://example.com/sms";
+        let body = b"From=%2B15005550006&Body=Hello+there";
+        let input = SignInput {
+            body,
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        let v = verifier(TOKEN);
+        v.verify(&headers, body, Some(url)).unwrap();
+        for (body, url) in [
+            (&b"From=%2B15005550006&Body=Hello+there!"[..], url),
+            (b"From=%2B15005550007&Body=Hello+there", url),
+            (body, "https://example.com/sms2"),
+            (body, "http://example.com/sms"),
+        ] {
+            let err = v.verify(&headers, body, Some(url)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        }
+        let err = verifier("54321")
+            .verify(&headers, body, Some(url))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        let err = v.verify(&headers, body, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UrlRequired);
+    }
+
+    #[test]
+    fn port_variants_handle_userinfo_ipv6_and_other_schemes() {
+        let alt = |u| alternate(u).map(|a| format!("{}{}{}", a.head, a.port.unwrap_or(""), a.tail));
+        assert_eq!(
+            alt("https://u:p@h.example/x?y=1").as_deref(),
+            Some("https://u:p@h.example:443/x?y=1")
+        );
+        assert_eq!(alt("http://[::1]/x").as_deref(), Some("http://[::1]:80/x"));
+        assert_eq!(alt("https://[::1]:8443").as_deref(), Some("https://[::1]"));
+        assert_eq!(alt("HTTPS://h:443?q").as_deref(), Some("HTTPS://h?q"));
+        assert_eq!(alt("wss://h/x"), None);
+        assert_eq!(alt("https://h:/x"), None);
+        assert_eq!(alt("https://h:44a3/x"), None);
+        assert_eq!(alt("/relative/path"), None);
+        assert_eq!(alt(""), None);
+        assert_eq!(alt("https://"), None);
+        assert_eq!(alt("https://u@/x"), None);
+
+        // One variant only where there is no alternate form.
+        let body = b"A=1";
+        let url = "wss://h.example/x";
+        let input = SignInput {
+            body,
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        verifier(TOKEN).verify(&headers, body, Some(url)).unwrap();
+        let req = Request {
+            headers: &headers,
+            body,
+            url: Some(url),
+        };
+        assert_eq!(Twilio::new().content_variants(&req), 1);
+    }
+
+    #[test]
+    fn malformed_and_missing_header() {
+        let v = verifier(TOKEN);
+        for bad in ["", "not/base64!", "L/OH5YylLD5NRKLltdqwSvS0BnU"] {
+            let err = v.verify(&sig(bad), SDK_BODY, Some(SDK_URL)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::MalformedHeader, "{bad:?}");
+            assert_eq!(err.header(), Some("x-twilio-signature"));
+        }
+        let err = v
+            .verify(
+                &[("I-Twilio-Idempotency-Token", "x")],
+                SDK_BODY,
+                Some(SDK_URL),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingHeader);
+        assert_eq!(err.header(), Some("x-twilio-signature"));
+    }
+
+    #[test]
+    fn header_case_and_non_utf8_body() {
+        let v = verifier(TOKEN);
+        let headers = [("x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")];
+        v.verify(&headers, SDK_BODY, Some(SDK_URL)).unwrap();
+        let body = [0xff, 0xfe, b'=', 0x80, b'&', b'%', b'F', b'F'];
+        let input = SignInput {
+            body: &body,
+            timestamp: 0,
+            id: None,
+            url: Some(SDK_URL),
+        };
+        let headers: Vec<_> = sign(&Twilio::new(), &TOKEN.into(), &input)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), v))
+            .collect();
+        v.verify(&headers, &body, Some(SDK_URL)).unwrap();
+    }
+}
