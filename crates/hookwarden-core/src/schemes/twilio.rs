@@ -47,6 +47,15 @@ const BODY_SHA256: &str = "bodySHA256";
 /// after decoding are replaced by U+FFFD. Parse the body as form parameters after
 /// verifying it.
 ///
+/// # Security
+///
+/// Pass the URL as configured in Twilio, not one rebuilt from the incoming request's
+/// path and query. Twilio's signed string (`URL` + `name` + `value`...) has no
+/// separators, so a request Twilio signed with an attacker-influenced form value (an
+/// SMS text, say) can be re-read as a longer URL carrying a forged `bodySHA256`: a
+/// receiver that trusts the request's own query would then accept a JSON body of the
+/// attacker's choosing. With a fixed URL, the query cannot move.
+///
 /// **Allocation**: unlike the other HMAC schemes, form bodies are decoded and sorted
 /// into a temporary `Vec` for each MAC computed. JSON bodies and empty bodies do not
 /// allocate.
