@@ -1,0 +1,399 @@
+//! `hookwarden`: sign test webhook deliveries and verify captured ones, with every
+//! scheme hookwarden knows (`hookwarden_core::schemes::NAMES`).
+//!
+//! ```text
+//! hookwarden verify --scheme NAME --secret S [--secret S2 ...] [-H 'Name: value' ...]
+//!                   [--url URL] [--now UNIX_SECONDS] [--tolerance SECONDS] [BODY_FILE | -]
+//! hookwarden sign   --scheme NAME --secret S [--timestamp UNIX] [--id ID] [--url URL]
+//!                   [BODY_FILE | -]
+//! ```
+//!
+//! The body is read from `BODY_FILE`, or from standard input when it is `-` or absent,
+//! as raw bytes (it need not be UTF-8). `--scheme standard` with a `whpk_` public key
+//! (verify) or a `whsk_` private key (sign) uses Standard Webhooks' Ed25519 variant.
+//!
+//! # Output (stable: scripts depend on it)
+//!
+//! `verify`, exit status 0, on standard output, one `key: value` per line; a line whose
+//! value is absent (a scheme without timestamp or delivery id) is left out:
+//!
+//! ```text
+//! verified
+//! scheme: standard
+//! secret index: 0
+//! timestamp: 2023-11-14T22:13:20Z
+//! timestamp unix: 1700000000
+//! delivery id: msg_1
+//! dedup key: standard:msg_1
+//! ```
+//!
+//! `secret index` is 0-based: the position of the matching `--secret` in the order
+//! given (0 for the first). `dedup key` is the key the receive pipeline would claim
+//! the delivery under with the default dedup configuration
+//! (`hookwarden_core::dedup::DedupConfig::key_for`): `{scheme}:{delivery id}`, else
+//! `{scheme}:sig:{hex SHA-256 of the matched signature}`.
+//!
+//! `verify`, exit status 1 (the delivery is rejected), on standard output:
+//!
+//! ```text
+//! rejected: signature_mismatch: no signature matches any configured secret
+//! status: 401
+//! ```
+//!
+//! The reason is the rejection's kind, the header concerned if any, and what is wrong;
+//! `status` is the HTTP status a receiver answers. Neither names a secret or a
+//! computed signature.
+//!
+//! `sign`, exit status 0, on standard output: the headers to send, one `Name: value`
+//! per line.
+//!
+//! Exit status 2, for both: a usage or configuration error (unknown scheme, no secret,
+//! a secret not in the scheme's format, a malformed `-H`, an unreadable body file...),
+//! one line on standard error starting with `hookwarden: error: `. Errors never print
+//! a secret.
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::io::{self, Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use hookwarden_core::dedup::DedupConfig;
+use hookwarden_core::time::format_description::well_known::Rfc3339;
+use hookwarden_core::{
+    Clock as _, HeaderKey, ManualClock, Request, Scheme, Secret, SignInput, SystemClock, Tolerance,
+    Verifier, schemes, sign,
+};
+
+/// Exit status of a verified delivery or a successful `sign`.
+const EXIT_OK: u8 = 0;
+/// Exit status of a rejected delivery.
+const EXIT_REJECTED: u8 = 1;
+/// Exit status of a usage or configuration error.
+const EXIT_USAGE: u8 = 2;
+
+/// The end of `hookwarden verify --help`: exit statuses and output.
+const VERIFY_HELP: &str = "\
+Exit status: 0 verified, 1 rejected, 2 usage or configuration error.
+
+Output when verified, one `key: value` per line (lines for absent values are left out):
+  verified
+  scheme: NAME
+  secret index: N          (0-based position of the matching --secret)
+  timestamp: RFC 3339
+  timestamp unix: SECONDS
+  delivery id: ID
+  dedup key: KEY
+Output when rejected (exit 1):
+  rejected: REASON
+  status: HTTP_STATUS
+Usage and configuration errors print one line on standard error.";
+
+/// The end of `hookwarden sign --help`: exit statuses and output.
+const SIGN_HELP: &str = "\
+Exit status: 0 signed, 2 usage or configuration error.
+
+Output: the headers to send, one `Name: value` per line.
+Usage and configuration errors print one line on standard error.";
+
+/// Sign and verify webhook deliveries.
+#[derive(Debug, Parser)]
+#[command(name = "hookwarden", version, about)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify a delivery: its headers (-H) and body against one or more secrets.
+    ///
+    /// Exit status 0: verified; 1: rejected (the reason is printed); 2: usage or
+    /// configuration error.
+    Verify(VerifyArgs),
+    /// Sign a body the way the scheme's provider does and print the headers to send.
+    Sign(SignArgs),
+}
+
+/// Arguments of `hookwarden verify`.
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The signature scheme (provider), lowercase: see the list below.
+    #[arg(long, value_name = "NAME")]
+    scheme: String,
+    /// An accepted secret or public key; repeat it during a rotation (the output says
+    /// which one matched, 0-based). `whpk_...` with `--scheme standard` selects Ed25519.
+    #[arg(long = "secret", value_name = "S", allow_hyphen_values = true)]
+    secrets: Vec<String>,
+    /// A request header, `Name: value` (split at the first colon); repeat it.
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
+    headers: Vec<String>,
+    /// The full public URL the sender called, for schemes that sign it.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Verify as if the time were this, in unix seconds (default: the system clock).
+    #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
+    now: Option<i64>,
+    /// Accept timestamps this many seconds in the past or future (default: the
+    /// scheme's own tolerance, 5 minutes for most).
+    #[arg(long, value_name = "SECONDS")]
+    tolerance: Option<u32>,
+    /// The body file; `-` or absent: standard input. Read as raw bytes.
+    #[arg(value_name = "BODY_FILE")]
+    body: Option<PathBuf>,
+}
+
+/// Arguments of `hookwarden sign`.
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// The signature scheme (provider), lowercase: see the list below.
+    #[arg(long, value_name = "NAME")]
+    scheme: String,
+    /// The signing secret (`whsk_...` with `--scheme standard` selects Ed25519).
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    secret: Option<String>,
+    /// The signing time, unix seconds (default: now).
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
+    timestamp: Option<i64>,
+    /// The delivery id, for schemes that sign one (default: derived from the
+    /// timestamp and body).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// The URL the delivery will be sent to, for schemes that sign it.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The body file; `-` or absent: standard input. Read as raw bytes.
+    #[arg(value_name = "BODY_FILE")]
+    body: Option<PathBuf>,
+}
+
+/// A usage or configuration error: one line on standard error, exit status 2.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl UsageError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+fn main() -> ExitCode {
+    // The scheme list is the core's, read at run time: new schemes show up unchanged.
+    let names = schemes::NAMES.join(", ");
+    let command = Cli::command()
+        .after_help(format!(
+            "Exit status: 0 verified or signed, 1 rejected, 2 usage or configuration error.\n\n\
+             Schemes: {names}"
+        ))
+        .mut_subcommand("verify", |c| {
+            c.after_help(format!("{VERIFY_HELP}\n\nSchemes: {names}"))
+        })
+        .mut_subcommand("sign", |c| {
+            c.after_help(format!("{SIGN_HELP}\n\nSchemes: {names}"))
+        });
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` land here too, and succeed.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Verify(args) => run_verify(&args),
+        Command::Sign(args) => run_sign(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(message)) => {
+            let message = message.replace(['\n', '\r'], " ");
+            let _ = writeln!(io::stderr().lock(), "hookwarden: error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// The scheme called `name`, or the Standard Webhooks Ed25519 variant when `name` is
+/// `standard` and `ed25519` says a key of that kind was given.
+fn scheme_by_name(name: &str, ed25519: bool) -> Result<Arc<dyn Scheme>, UsageError> {
+    let name = name.to_ascii_lowercase();
+    let name = if name == "standard" && ed25519 {
+        "standard-ed25519"
+    } else {
+        name.as_str()
+    };
+    schemes::by_name(name).ok_or_else(|| {
+        UsageError::new(format!(
+            "unknown scheme `{name}`; known schemes: {}",
+            schemes::NAMES.join(", ")
+        ))
+    })
+}
+
+/// Parse `-H 'Name: value'` arguments.
+fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, UsageError> {
+    raw.iter()
+        .map(|h| {
+            let malformed = || {
+                UsageError::new(format!(
+                    "malformed -H {h:?}: expected `Name: value` with a valid header name"
+                ))
+            };
+            let (name, value) = h.split_once(':').ok_or_else(malformed)?;
+            let name = name.trim();
+            HeaderKey::new(name).map_err(|_| malformed())?;
+            Ok((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Read the body from `path`, or standard input for `-` or `None`.
+fn read_body(path: Option<&PathBuf>) -> Result<Vec<u8>, UsageError> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => std::fs::read(p)
+            .map_err(|e| UsageError::new(format!("cannot read body file {}: {e}", p.display()))),
+        _ => {
+            let mut body = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut body)
+                .map_err(|e| UsageError::new(format!("cannot read the body from stdin: {e}")))?;
+            Ok(body)
+        }
+    }
+}
+
+/// Write `text` to standard output. A closed pipe is not an error worth a panic: the
+/// exit status still tells the outcome.
+fn print_out(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// `hookwarden verify`.
+fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
+    let ed25519 = args.secrets.iter().any(|s| s.starts_with("whpk_"));
+    let scheme = scheme_by_name(&args.scheme, ed25519)?;
+    if args.secrets.is_empty() {
+        return Err(UsageError::new("at least one --secret is required"));
+    }
+    for (index, secret) in args.secrets.iter().enumerate() {
+        // Checked one by one to name the culprit by its 0-based index, like the output.
+        scheme
+            .key_bytes(&Secret::new(secret.as_str()))
+            .map_err(|e| {
+                UsageError::new(format!(
+                    "--secret at index {index} (value not shown): {}",
+                    e.message()
+                ))
+            })?;
+    }
+    let headers = parse_headers(&args.headers)?;
+    if scheme.signs_url() && args.url.is_none() {
+        return Err(UsageError::new(format!(
+            "scheme {} signs the request URL: pass the public URL with --url",
+            scheme.name()
+        )));
+    }
+
+    let mut builder =
+        Verifier::builder_arc(Arc::clone(&scheme)).secrets(args.secrets.iter().map(String::as_str));
+    if let Some(now) = args.now {
+        builder = builder.clock(ManualClock::new(now));
+    }
+    if let Some(seconds) = args.tolerance {
+        builder = builder.tolerance(Tolerance::symmetric(
+            hookwarden_core::time::Duration::seconds(i64::from(seconds)),
+        ));
+    }
+    let verifier = builder
+        .build()
+        .map_err(|e| UsageError::new(e.message().to_owned()))?;
+
+    let body = read_body(args.body.as_ref())?;
+    let req = Request {
+        headers: &headers,
+        body: &body,
+        url: args.url.as_deref(),
+    };
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let code = match verifier.verify_request(&req) {
+        Ok(verified) => {
+            let _ = writeln!(out, "verified");
+            let _ = writeln!(out, "scheme: {}", verified.scheme());
+            let _ = writeln!(out, "secret index: {}", verified.key_index());
+            if let Some(ts) = verified.timestamp() {
+                if let Ok(rfc) = ts.format(&Rfc3339) {
+                    let _ = writeln!(out, "timestamp: {rfc}");
+                }
+                let _ = writeln!(out, "timestamp unix: {}", ts.unix_timestamp());
+            }
+            if let Some(id) = verified.delivery_id() {
+                let _ = writeln!(out, "delivery id: {}", one_line(id));
+            }
+            if let Some(key) = DedupConfig::new().key_for(&verified, &req) {
+                let _ = writeln!(out, "dedup key: {}", one_line(key.as_str()));
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = writeln!(out, "rejected: {e}");
+            let _ = writeln!(out, "status: {}", e.status());
+            EXIT_REJECTED
+        }
+    };
+    print_out(&out);
+    Ok(code)
+}
+
+/// `text` with line breaks replaced, so that one value stays on one output line.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+/// `hookwarden sign`.
+fn run_sign(args: &SignArgs) -> Result<u8, UsageError> {
+    let ed25519 = args
+        .secret
+        .as_deref()
+        .is_some_and(|s| s.starts_with("whsk_"));
+    let scheme = scheme_by_name(&args.scheme, ed25519)?;
+    let secret = args
+        .secret
+        .as_deref()
+        .ok_or_else(|| UsageError::new("--secret is required"))?;
+    let secret = Secret::new(secret);
+    // Checked before reading the body, which may wait on standard input.
+    scheme
+        .signing_key_bytes(&secret)
+        .map_err(|e| UsageError::new(format!("--secret (value not shown): {}", e.message())))?;
+    if scheme.signs_url() && args.url.is_none() {
+        return Err(UsageError::new(format!(
+            "scheme {} signs the request URL: give the URL with --url",
+            scheme.name()
+        )));
+    }
+    let body = read_body(args.body.as_ref())?;
+    let input = SignInput {
+        body: &body,
+        timestamp: args.timestamp.unwrap_or_else(|| SystemClock.now_unix()),
+        id: args.id.as_deref(),
+        url: args.url.as_deref(),
+    };
+    let headers = sign(&*scheme, &secret, &input)
+        .map_err(|e| UsageError::new(format!("cannot sign: {}", e.message())))?;
+    let mut out = String::new();
+    for (name, value) in headers {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    print_out(&out);
+    Ok(EXIT_OK)
+}
