@@ -281,6 +281,15 @@ fn print_out(text: &str) {
 fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
     let ed25519 = args.secrets.iter().any(|s| s.starts_with("whpk_"));
     let scheme = scheme_by_name(&args.scheme, ed25519)?;
+    if ed25519
+        && scheme.name() == "standard"
+        && !args.secrets.iter().all(|s| s.starts_with("whpk_"))
+    {
+        return Err(UsageError::new(
+            "--scheme standard takes either whsec_ secrets (HMAC) or whpk_ public keys \
+             (Ed25519), not both",
+        ));
+    }
     if args.secrets.is_empty() {
         return Err(UsageError::new("at least one --secret is required"));
     }

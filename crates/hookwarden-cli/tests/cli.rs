@@ -535,6 +535,17 @@ fn configuration_errors_exit_2_in_one_line_without_the_secret() {
     assert_usage(&r, "base64");
     assert_no_secret(&r, &[bad]);
 
+    // HMAC secrets and Ed25519 public keys do not mix.
+    let pk = format!("whpk_{}", B64.encode([1; 32]));
+    let r = run(
+        &[
+            "verify", "--scheme", "standard", "--secret", good, "--secret", &pk,
+        ],
+        b"",
+    );
+    assert_usage(&r, "not both");
+    assert_no_secret(&r, &[good]);
+
     // Empty secret.
     let r = run(&["verify", "--scheme", "github", "--secret", ""], b"");
     assert_usage(&r, "empty");
