@@ -1,0 +1,76 @@
+//! actix-web middleware that receives webhooks: verifies them, refuses replays,
+//! answers provider challenges and deduplicates deliveries, before your handler runs.
+//!
+//! The middleware is a thin adapter over [`hookwarden_core::receive::Guard`], which
+//! holds every option and rule; the tower layer (`hookwarden-tower`) uses the same
+//! guard, so both answer every request alike. actix-web 4 uses `http` 0.2: headers are
+//! read through [`ActixHeaders`], never converted to `http` 1.x.
+//!
+//! ```
+//! use actix_web::{App, HttpServer, web};
+//! use hookwarden_actix::{VerifiedWebhook, Webhook, WebhookMiddleware};
+//! use hookwarden_core::{receive::Guard, schemes::StandardWebhooks, Verifier};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Event { r#type: String }
+//!
+//! async fn handle(Webhook(event, delivery): Webhook<Event>) -> String {
+//!     format!("{} {:?}", event.r#type, delivery.verified().delivery_id())
+//! }
+//!
+//! let verifier = Verifier::builder(StandardWebhooks::new())
+//!     .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+//!     .build()?;
+//! let guard = Guard::builder(verifier).build()?; // in-memory dedup, 1 MiB body limit
+//! let server = HttpServer::new(move || {
+//!     App::new().service(
+//!         web::resource("/webhooks")
+//!             .wrap(WebhookMiddleware::new(guard.clone()))
+//!             .route(web::post().to(handle)),
+//!     )
+//! });
+//! // server.bind(("127.0.0.1", 3000))?.run().await
+//! # drop(server);
+//! # Ok::<(), hookwarden_core::ConfigError>(())
+//! ```
+//!
+//! Order of work per request: peer IP allowlist → `Content-Length` over the limit →
+//! signature headers present → body buffered with a hard limit (counted while
+//! streaming, so it holds for chunked bodies) → verify → challenge → dedup claim →
+//! inner service with the body put back (`req.set_payload`, so `web::Bytes`,
+//! `web::Json`, ... work) and a [`Delivery`](hookwarden_core::receive::Delivery) in
+//! the request extensions → claim completed on 2xx, released on anything else, on an
+//! error from the inner service, on a panic and when the response future is dropped.
+//!
+//! | condition | status |
+//! |---|---|
+//! | peer IP outside the allowlist | 403 |
+//! | body over the limit (default 1 MiB) | 413 |
+//! | signature or timestamp header missing or malformed | 400 |
+//! | signature does not match any secret | 401 |
+//! | timestamp outside tolerance | 401 |
+//! | duplicate already processed | 200, handler not called |
+//! | duplicate still being processed | 409 + `Retry-After` |
+//! | dedup store unavailable | 503 + `Retry-After` |
+//!
+//! Rejections are responses (the inner body is not boxed: [`EitherBody`]) with short
+//! generic bodies; the typed [`Outcome`](hookwarden_core::receive::Outcome) is in the
+//! response's extensions. The client address is the connection's peer
+//! (`peer_addr`); `X-Forwarded-For` / `Forwarded` count only when the peer is one of
+//! the guard's trusted proxies.
+//!
+//! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
+//! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger
+//! deliveries. [`Webhook<T>`] is not subject to it.
+//!
+//! [`EitherBody`]: actix_web::body::EitherBody
+#![forbid(unsafe_code)]
+
+mod extract;
+mod headers;
+mod middleware;
+mod response;
+
+pub use extract::{VerifiedWebhook, Webhook, WebhookError};
+pub use headers::ActixHeaders;
+pub use middleware::{ResponseFuture, WebhookMiddleware, WebhookMiddlewareService};

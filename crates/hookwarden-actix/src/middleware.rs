@@ -1,0 +1,209 @@
+//! [`WebhookMiddleware`] and its service.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{BodyLimitExceeded, BodyStream, EitherBody, MessageBody, to_bytes_limited};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header;
+use actix_web::{Error, HttpMessage};
+use hookwarden_core::dedup::{DedupStore, MemoryStore};
+use hookwarden_core::receive::{Admission, Checked, Guard, Head, Rejection, Reply};
+
+use crate::headers::ActixHeaders;
+use crate::response::reply_to_response;
+
+/// The actix-web middleware: applies a [`Guard`] to every request of the wrapped
+/// service (`App::wrap`, `Scope::wrap`, `Resource::wrap`).
+///
+/// All options (secrets, tolerance, body limit, dedup store, allowlist, trusted
+/// proxies, challenges, report-only, responder) are set on the guard's builder, shared
+/// with the tower layer: the same guard behaves the same behind either.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use hookwarden_actix::{VerifiedWebhook, WebhookMiddleware};
+/// use hookwarden_core::{receive::Guard, schemes::Github, Verifier};
+///
+/// async fn handler(VerifiedWebhook(delivery): VerifiedWebhook, body: web::Bytes) -> &'static str {
+///     println!("{:?}: {} bytes", delivery.verified().delivery_id(), body.len());
+///     "ok"
+/// }
+///
+/// let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
+/// let guard = Guard::builder(verifier).build()?;
+/// let app = App::new().service(
+///     web::resource("/hooks/github")
+///         .wrap(WebhookMiddleware::new(guard))
+///         .route(web::post().to(handler)),
+/// );
+/// # drop(app);
+/// # Ok::<(), hookwarden_core::ConfigError>(())
+/// ```
+#[derive(Debug)]
+pub struct WebhookMiddleware<D: DedupStore = MemoryStore> {
+    guard: Guard<D>,
+}
+
+impl<D: DedupStore> Clone for WebhookMiddleware<D> {
+    fn clone(&self) -> Self {
+        Self {
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<D: DedupStore> WebhookMiddleware<D> {
+    /// A middleware enforcing `guard`.
+    #[must_use]
+    pub fn new(guard: Guard<D>) -> Self {
+        Self { guard }
+    }
+
+    /// The guard.
+    #[must_use]
+    pub fn guard(&self) -> &Guard<D> {
+        &self.guard
+    }
+}
+
+impl<D: DedupStore> From<Guard<D>> for WebhookMiddleware<D> {
+    fn from(guard: Guard<D>) -> Self {
+        Self::new(guard)
+    }
+}
+
+impl<S, B, D> Transform<S, ServiceRequest> for WebhookMiddleware<D>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    D: DedupStore,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = WebhookMiddlewareService<S, D>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(WebhookMiddlewareService {
+            service: Rc::new(service),
+            guard: self.guard.clone(),
+        }))
+    }
+}
+
+/// The service built by [`WebhookMiddleware`].
+#[derive(Debug)]
+pub struct WebhookMiddlewareService<S, D: DedupStore = MemoryStore> {
+    service: Rc<S>,
+    guard: Guard<D>,
+}
+
+/// The response future of [`WebhookMiddlewareService`] (not `Send`, like actix-web's
+/// own).
+pub type ResponseFuture<B> =
+    Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
+
+fn respond<B>(req: ServiceRequest, reply: Reply) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(reply_to_response(reply))
+        .map_into_right_body()
+}
+
+impl<S, B, D> Service<ServiceRequest> for WebhookMiddlewareService<S, D>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+    D: DedupStore,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = ResponseFuture<B>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            // The connection's peer, never a forwarded header: those are believed only
+            // from the guard's trusted proxies.
+            let peer = req.peer_addr().map(|addr| addr.ip());
+            let content_length = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            // `Head` borrows the headers as `&dyn Headers`: keep it out of awaits.
+            let prechecked = {
+                let headers = ActixHeaders(req.headers());
+                let head = Head {
+                    headers: &headers,
+                    peer,
+                    content_length,
+                };
+                guard.precheck(&head)
+            };
+            if let Err(reply) = prechecked {
+                return Ok(respond(req, reply));
+            }
+            // A hard limit counted while streaming: holds for chunked bodies too.
+            let bytes =
+                match to_bytes_limited(BodyStream::new(req.take_payload()), guard.body_limit())
+                    .await
+                {
+                    Ok(Ok(bytes)) => bytes,
+                    Ok(Err(_)) => return Ok(respond(req, guard.reject(Rejection::BodyUnreadable))),
+                    Err(BodyLimitExceeded { .. }) => {
+                        let rejection = Rejection::BodyTooLarge {
+                            limit: guard.body_limit(),
+                        };
+                        return Ok(respond(req, guard.reject(rejection)));
+                    }
+                };
+            let checked = {
+                let headers = ActixHeaders(req.headers());
+                let head = Head {
+                    headers: &headers,
+                    peer,
+                    content_length,
+                };
+                let target = req.uri().path_and_query().map(|pq| pq.as_str());
+                guard.check(&head, &bytes, target)
+            };
+            let checked = match checked {
+                Checked::Verified(checked) => checked,
+                Checked::Respond(reply) => return Ok(respond(req, reply)),
+            };
+            let mut admitted = match guard.claim(*checked).await {
+                Admission::Proceed(admitted) => admitted,
+                Admission::Respond(reply) => return Ok(respond(req, reply)),
+            };
+            if let Some(delivery) = admitted.take_delivery() {
+                req.extensions_mut().insert(delivery);
+            }
+            if let Some(report) = admitted.take_report() {
+                req.extensions_mut().insert(report);
+            }
+            // The verified bytes, put back for `web::Bytes`, `web::Json`, ...
+            req.set_payload(Payload::from(bytes));
+            // A panic in the handler unwinds through here and drops `admitted`, whose
+            // claim guard releases the key; so does dropping this future.
+            match service.call(req).await {
+                Ok(res) => {
+                    admitted.finish(res.status().as_u16()).await;
+                    Ok(res.map_into_left_body())
+                }
+                Err(e) => {
+                    // An error is never a success: release the claim for the retry,
+                    // whatever status the error would be rendered with.
+                    admitted
+                        .finish(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR.as_u16())
+                        .await;
+                    Err(e)
+                }
+            }
+        })
+    }
+}
