@@ -15,8 +15,8 @@ use super::key::DedupKey;
 use super::store::{Claim, ClaimToken, DedupStore, StoreError};
 use crate::error::ConfigError;
 
-/// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 100 MB when
-/// full; see `BENCHMARKS.md` for the measured bytes per key).
+/// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 115 MB when
+/// full: ≈ 111 bytes per completed key measured; see `BENCHMARKS.md`).
 pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
 /// A monotonic time source you move by hand, for testing leases and retention
@@ -50,15 +50,15 @@ impl ManualTime {
         Self::default()
     }
 
-    /// Move forward by `by` (millisecond resolution).
+    /// Move forward by `by`.
     pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(millis(by), Ordering::SeqCst);
+        self.0.fetch_add(nanos(by), Ordering::SeqCst);
     }
 
     /// The time elapsed since zero.
     #[must_use]
     pub fn now(&self) -> Duration {
-        Duration::from_millis(self.0.load(Ordering::SeqCst))
+        Duration::from_nanos(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -69,20 +69,23 @@ enum Time {
 }
 
 impl Time {
-    /// Milliseconds since the store was created.
-    fn now_ms(&self) -> u64 {
+    /// Nanoseconds since the store was created.
+    fn now_ns(&self) -> u64 {
         match self {
-            Self::Monotonic(start) => millis(start.elapsed()),
+            Self::Monotonic(start) => nanos(start.elapsed()),
             Self::Manual(t) => t.0.load(Ordering::SeqCst),
         }
     }
 }
 
-/// Whole milliseconds, rounded up (a 1 µs lease is a 1 ms lease, not none), saturating.
-fn millis(d: Duration) -> u64 {
-    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    u64::try_from(ms).unwrap_or(u64::MAX)
+/// Whole nanoseconds, saturating (584 years fit).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
+
+/// How many eviction queues completions are spread over (by key hash), so that
+/// concurrent completions rarely wait for each other.
+const QUEUES: usize = 16;
 
 /// The first 128 bits of the key's SHA-256: the map stores this instead of the
 /// string (collisions would need 2^64 work; the key is never truncated).
@@ -128,7 +131,7 @@ impl Hasher for PassThrough {
     }
 }
 
-/// One entry: in flight (a token) or completed (token zero), until `expires` (ms).
+/// One entry: in flight (a token) or completed (token zero), until `expires` (ns).
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     token: (u64, u64),
@@ -166,15 +169,17 @@ fn split(token: &ClaimToken) -> (u64, u64) {
 ///   of state, not the key string.
 /// - **Expiring without a background thread**: an entry's deadline is checked when
 ///   it is accessed; each claim also drops up to two completed entries whose
-///   retention ended (oldest first), and [`purge_expired`](Self::purge_expired)
+///   retention ended (the oldest of its key's queue), and [`purge_expired`](Self::purge_expired)
 ///   sweeps everything on demand.
 /// - **Bounded** ([`with_max_entries`](MemoryStoreBuilder::with_max_entries)): a claim
 ///   of a new key when the store is full first evicts the *oldest completed* entry
-///   (by completion order; expired ones go first and for free), counted by
-///   [`evictions`](Self::evictions). An in-flight claim is never evicted while its
-///   lease runs; when nothing but unexpired in-flight claims remain, the claim fails
-///   with a [`StoreError`] (fail closed: the adapters answer 503 and the sender
-///   retries later).
+///   (completions wait in 16 queues chosen by key hash, in completion order; of the
+///   queue fronts the one expiring first goes, which with one retention for all is
+///   the oldest), counted by [`evictions`](Self::evictions). An in-flight claim is
+///   never evicted while its lease runs (one whose lease ended may be dropped); when
+///   nothing but unexpired in-flight claims remain, the claim fails with a
+///   [`StoreError`] of kind `Full` (fail closed: the adapters answer 503 and the
+///   sender retries later).
 ///
 /// Evicting a completed entry early means a late retry of that delivery would run
 /// the handler again: size the bound for the retention (deliveries per day ×
@@ -183,12 +188,10 @@ fn split(token: &ClaimToken) -> (u64, u64) {
 /// Time is monotonic (not the wall clock); tests inject a [`ManualTime`].
 pub struct MemoryStore {
     map: DashMap<KeyHash, Slot, BuildHasherDefault<PassThrough>>,
-    done: Mutex<VecDeque<Done>>,
+    done: Box<[Mutex<VecDeque<Done>>]>,
     len: AtomicUsize,
     max_entries: usize,
     evictions: AtomicU64,
-    token_seed: u64,
-    token_counter: AtomicU64,
     time: Time,
 }
 
@@ -264,12 +267,10 @@ impl MemoryStore {
     fn with(max_entries: usize, time: Option<ManualTime>) -> Self {
         Self {
             map: DashMap::default(),
-            done: Mutex::new(VecDeque::new()),
+            done: (0..QUEUES).map(|_| Mutex::new(VecDeque::new())).collect(),
             len: AtomicUsize::new(0),
             max_entries,
             evictions: AtomicU64::new(0),
-            token_seed: split(&ClaimToken::random()).0,
-            token_counter: AtomicU64::new(1),
             time: time.map_or_else(|| Time::Monotonic(Instant::now()), Time::Manual),
         }
     }
@@ -303,7 +304,7 @@ impl MemoryStore {
     /// Drop every expired entry now (an O(entries) sweep; never required, since
     /// expired entries are dropped as the store is used). Returns how many it dropped.
     pub fn purge_expired(&self) -> usize {
-        let now = self.time.now_ms();
+        let now = self.time.now_ns();
         let mut removed = 0;
         self.map.retain(|_, slot| {
             let keep = now < slot.expires;
@@ -311,25 +312,41 @@ impl MemoryStore {
             keep
         });
         self.len.fetch_sub(removed, Ordering::Relaxed);
-        self.lock_done().retain(|d| now < d.expires);
+        for q in 0..QUEUES {
+            self.lock_done(q).retain(|d| now < d.expires);
+        }
         removed
     }
 
-    fn lock_done(&self) -> MutexGuard<'_, VecDeque<Done>> {
-        // The queue is valid whatever a panicking holder left: keep using it.
-        self.done.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock_done(&self, queue: usize) -> MutexGuard<'_, VecDeque<Done>> {
+        // A queue is valid whatever a panicking holder left: keep using it.
+        match self.done.get(queue) {
+            Some(q) => q.lock().unwrap_or_else(PoisonError::into_inner),
+            None => self.done[0].lock().unwrap_or_else(PoisonError::into_inner),
+        }
     }
 
-    fn next_token(&self) -> ClaimToken {
-        let n = self.token_counter.fetch_add(1, Ordering::Relaxed);
+    fn next_token() -> ClaimToken {
+        thread_local! {
+            // A random half per thread and a counter: unique without shared state.
+            static NEXT: std::cell::Cell<(u64, u64)> =
+                std::cell::Cell::new((split(&ClaimToken::random()).0, 1));
+        }
+        let (seed, n) = NEXT.with(|c| {
+            let (seed, n) = c.get();
+            c.set((seed, n.wrapping_add(1)));
+            (seed, n)
+        });
         // Never zero in the low half, so never the COMPLETED marker.
         let lo = if n == 0 { 1 } else { n };
-        ClaimToken::from_u128((u128::from(self.token_seed) << 64) | u128::from(lo))
+        ClaimToken::from_u128((u128::from(seed) << 64) | u128::from(lo))
     }
 
     /// Remove the entry queued as `done` if it is still that completion. Called with
-    /// the queue locked and no map guard held (lock order: queue, then map).
-    fn drop_done(&self, done: Done, now: u64) -> bool {
+    /// the queue locked and no map guard held (lock order: queue, then map). With
+    /// `keep_slot`, the entry count is left as it is: the caller takes the freed
+    /// slot as its own reservation.
+    fn drop_done(&self, done: Done, now: u64, keep_slot: bool) -> bool {
         let removed = self
             .map
             .remove_if(&done.key, |_, s| {
@@ -337,7 +354,9 @@ impl MemoryStore {
             })
             .is_some();
         if removed {
-            self.len.fetch_sub(1, Ordering::Relaxed);
+            if !keep_slot {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+            }
             if now < done.expires {
                 self.evictions.fetch_add(1, Ordering::Relaxed);
             }
@@ -345,9 +364,10 @@ impl MemoryStore {
         removed
     }
 
-    /// Drop up to two completed entries whose retention ended, if the queue is free.
-    fn reap(&self, now: u64) {
-        let Ok(mut queue) = self.done.try_lock() else {
+    /// Drop up to two completed entries of `queue` whose retention ended, if the
+    /// queue is free.
+    fn reap(&self, now: u64, queue: usize) {
+        let Some(Ok(mut queue)) = self.done.get(queue).map(Mutex::try_lock) else {
             return;
         };
         for _ in 0..2 {
@@ -355,22 +375,51 @@ impl MemoryStore {
                 Some(d) if d.expires <= now => {
                     let d = *d;
                     queue.pop_front();
-                    self.drop_done(d, now);
+                    self.drop_done(d, now, false);
                 }
                 _ => break,
             }
         }
     }
 
-    /// Make room for one entry: the oldest completed entry goes; failing that,
-    /// in-flight claims whose lease ended. Whether anything was dropped.
-    fn make_room(&self, now: u64) -> bool {
-        {
-            let mut queue = self.lock_done();
-            while let Some(d) = queue.pop_front() {
-                if self.drop_done(d, now) {
-                    return true;
+    /// The queue that holds the completions of `key`.
+    fn queue_of(key: KeyHash) -> usize {
+        usize::try_from(key.1 % QUEUES as u64).unwrap_or(0)
+    }
+
+    /// Pop the oldest completion: the queue fronts are the oldest of each queue; of
+    /// those, the one expiring first (with one retention for all: the oldest).
+    /// Ties are broken from queue `start` on, so that no queue is favoured.
+    fn pop_oldest(&self, start: usize) -> Option<Done> {
+        loop {
+            let mut best: Option<(usize, Done)> = None;
+            for q in (0..QUEUES).map(|j| (start + j) % QUEUES) {
+                if let Some(d) = self.lock_done(q).front().copied()
+                    && best.is_none_or(|(_, b)| d.expires < b.expires)
+                {
+                    best = Some((q, d));
                 }
+            }
+            let (q, d) = best?;
+            let mut queue = self.lock_done(q);
+            // Still the front (another thread may have popped it meanwhile)?
+            if queue
+                .front()
+                .is_some_and(|f| f.key == d.key && f.expires == d.expires)
+            {
+                return queue.pop_front();
+            }
+        }
+    }
+
+    /// Make room for one entry and reserve it for the caller (counted in `len`):
+    /// the oldest completed entry goes; failing that, in-flight claims whose lease
+    /// ended. Whether a slot was reserved. Reserving (rather than freeing) the slot
+    /// keeps a busy thread from taking the room another made, over and over.
+    fn make_room(&self, now: u64, start: usize) -> bool {
+        while let Some(d) = self.pop_oldest(start) {
+            if self.drop_done(d, now, true) {
+                return true;
             }
         }
         let mut removed = 0;
@@ -379,19 +428,27 @@ impl MemoryStore {
             removed += usize::from(!keep);
             keep
         });
-        self.len.fetch_sub(removed, Ordering::Relaxed);
-        removed > 0
+        if removed == 0 {
+            return false;
+        }
+        self.len.fetch_sub(removed - 1, Ordering::Relaxed);
+        true
     }
 
     fn claim_now(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
         let hash = KeyHash::of(key);
-        let now = self.time.now_ms();
-        let expires = now.saturating_add(millis(lease).max(1));
-        self.reap(now);
-        // A few rounds: another thread may fill the room we just made.
-        for _ in 0..4 {
+        let now = self.time.now_ns();
+        let expires = now.saturating_add(nanos(lease).max(1));
+        self.reap(now, Self::queue_of(hash));
+        let mut reserved = false;
+        // At most three rounds: look; make room (reserving it); insert.
+        for _ in 0..3 {
             match self.map.entry(hash) {
                 Entry::Occupied(mut e) => {
+                    if reserved {
+                        // Someone inserted this key meanwhile: give the room back.
+                        self.len.fetch_sub(1, Ordering::Relaxed);
+                    }
                     let slot = e.get_mut();
                     if now < slot.expires {
                         return Ok(if slot.is_completed() {
@@ -401,7 +458,7 @@ impl MemoryStore {
                         });
                     }
                     // Expired (lease or retention ended): take it over in place.
-                    let token = self.next_token();
+                    let token = Self::next_token();
                     *slot = Slot {
                         token: split(&token),
                         expires,
@@ -409,14 +466,15 @@ impl MemoryStore {
                     return Ok(Claim::New(token));
                 }
                 Entry::Vacant(v) => {
-                    let reserved = self
-                        .len
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                            (n < self.max_entries).then_some(n + 1)
-                        })
-                        .is_ok();
+                    reserved = reserved
+                        || self
+                            .len
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                (n < self.max_entries).then_some(n + 1)
+                            })
+                            .is_ok();
                     if reserved {
-                        let token = self.next_token();
+                        let token = Self::next_token();
                         v.insert(Slot {
                             token: split(&token),
                             expires,
@@ -425,10 +483,14 @@ impl MemoryStore {
                     }
                 }
             }
-            // Full: make room with no map guard held, then try again.
-            if !self.make_room(now) {
+            // Full: make room with no map guard held, then insert.
+            if !self.make_room(now, Self::queue_of(hash)) {
                 break;
             }
+            reserved = true;
+        }
+        if reserved {
+            self.len.fetch_sub(1, Ordering::Relaxed);
         }
         Err(StoreError::full(format!(
             "memory store is full ({} entries, all in-flight claims)",
@@ -438,8 +500,8 @@ impl MemoryStore {
 
     fn complete_now(&self, key: &DedupKey, token: &ClaimToken, retention: Duration) -> bool {
         let hash = KeyHash::of(key);
-        let now = self.time.now_ms();
-        let expires = now.saturating_add(millis(retention).max(1));
+        let now = self.time.now_ns();
+        let expires = now.saturating_add(nanos(retention).max(1));
         {
             let Some(mut slot) = self.map.get_mut(&hash) else {
                 return false;
@@ -452,12 +514,13 @@ impl MemoryStore {
                 expires,
             };
         }
-        let mut queue = self.lock_done();
+        let mut queue = self.lock_done(Self::queue_of(hash));
         queue.push_back(Done { key: hash, expires });
-        // Keep the queue bounded even when stale entries pile up in it.
-        while queue.len() > self.max_entries {
+        // Keep the queue bounded even when stale entries pile up in it (well above
+        // its share of the entries, so that this never evicts in practice).
+        while queue.len() > self.max_entries / QUEUES * 2 + 64 {
             if let Some(d) = queue.pop_front() {
-                self.drop_done(d, now);
+                self.drop_done(d, now, false);
             }
         }
         true
@@ -465,7 +528,7 @@ impl MemoryStore {
 
     fn release_now(&self, key: &DedupKey, token: &ClaimToken) -> bool {
         let hash = KeyHash::of(key);
-        let now = self.time.now_ms();
+        let now = self.time.now_ns();
         let token = split(token);
         let mut live = false;
         let removed = self
@@ -650,6 +713,7 @@ mod tests {
         assert_eq!(s.len(), 100);
         // 1,000 more deliveries, completed: each evicts the oldest completed one.
         for i in 100..1100 {
+            time.advance(Duration::from_millis(1));
             let t = new_token(&s, &k(i));
             assert!(block_on(s.complete(&k(i), &t, KEEP)).unwrap());
             assert_eq!(s.len(), 100);
@@ -663,7 +727,7 @@ mod tests {
         for i in 1010..1100 {
             assert_eq!(block_on(s.claim(&k(i), LEASE)).unwrap(), Claim::Completed);
         }
-        assert!(s.lock_done().len() <= 100);
+        assert!((0..QUEUES).map(|q| s.lock_done(q).len()).sum::<usize>() <= 100);
         drop(inflight);
     }
 
@@ -692,14 +756,17 @@ mod tests {
             block_on(s.complete(&k(i), &t, Duration::from_secs(1))).unwrap();
         }
         time.advance(Duration::from_secs(2));
-        // Each claim reaps up to two expired completions.
-        for i in 1000..1050 {
+        // Each claim reaps up to two expired completions of its key's queue.
+        for i in 1000..1200 {
             new_token(&s, &k(i));
         }
-        assert_eq!(s.len(), 50);
+        assert!(s.len() < 220, "{}", s.len());
         assert_eq!(s.evictions(), 0);
+        let left = s.len() - 200;
+        assert_eq!(s.purge_expired(), left);
+        assert_eq!(s.len(), 200);
         time.advance(LEASE);
-        assert_eq!(s.purge_expired(), 50);
+        assert_eq!(s.purge_expired(), 200);
         assert!(s.is_empty());
     }
 
@@ -714,18 +781,43 @@ mod tests {
                 block_on(s.release(&k(i), &t)).unwrap();
             }
             assert!(s.len() <= 1000);
+            assert_eq!(s.len(), s.map.len(), "at {i}");
         }
         assert_eq!(s.len(), 1000);
         assert_eq!(s.map.len(), 1000);
-        assert!(s.lock_done().len() <= 1000);
+        assert!((0..QUEUES).map(|q| s.lock_done(q).len()).sum::<usize>() <= 1000);
         assert!(s.evictions() > 12_000);
     }
 
     #[test]
-    fn zero_capacity_is_refused_and_durations_round_up() {
+    fn concurrent_claims_on_a_full_store_always_find_room() {
+        let s = Arc::new(MemoryStore::builder().with_max_entries(64).build().unwrap());
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        let key = DedupKey::new("t", &format!("{t}-{i}"));
+                        let token = new_token(&s, &key);
+                        assert!(block_on(s.complete(&key, &token, KEEP)).unwrap());
+                        assert!(s.len() <= 64);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(s.len(), 64);
+        assert_eq!(s.map.len(), 64);
+        assert_eq!(s.evictions(), 80_000 - 64);
+    }
+
+    #[test]
+    fn zero_capacity_is_refused_and_durations_saturate() {
         assert!(MemoryStore::builder().with_max_entries(0).build().is_err());
-        assert_eq!(millis(Duration::from_micros(1)), 1);
-        assert_eq!(millis(Duration::from_millis(5)), 5);
-        assert_eq!(millis(Duration::MAX), u64::MAX);
+        assert_eq!(nanos(Duration::from_micros(1)), 1000);
+        assert_eq!(nanos(Duration::from_millis(5)), 5_000_000);
+        assert_eq!(nanos(Duration::MAX), u64::MAX);
     }
 }
