@@ -1,0 +1,23 @@
+//! Benchmarks and load tools for hookwarden; not published.
+//!
+//! - `bench-server --mode bare|layer [--addr A]`: an axum app answering `POST /hooks`
+//!   with a bare `Bytes` handler, or the same handler behind hookwarden's layer
+//!   (Standard Webhooks verification + in-memory dedup).
+//! - `bench-load --addr A [--requests N] [--connections C]`: signs N unique 1 KiB
+//!   deliveries up front, sends them over C keep-alive connections, prints req/s.
+#![forbid(unsafe_code)]
+
+/// The secret both tools use.
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// Read `--name value` from the command line.
+#[must_use]
+pub fn arg(name: &str) -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == name {
+            return args.next();
+        }
+    }
+    None
+}
