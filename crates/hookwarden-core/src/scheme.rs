@@ -1,27 +1,4 @@
 //! The [`Scheme`] trait: how one provider signs its webhooks.
-//!
-//! A scheme is split in phases so that the [`Verifier`](crate::Verifier) can hold every
-//! rule that is common to all providers (tolerance, rotation, constant-time comparison,
-//! computing each key's MAC once):
-//!
-//! 1. [`parse`](Scheme::parse) reads the headers only: the signed timestamp, the
-//!    delivery id and the candidate signatures, decoded onto the stack. It runs before
-//!    the body is buffered, so a request without a well-formed signature is refused
-//!    early.
-//! 2. [`timestamp_from_body`](Scheme::timestamp_from_body), for the rare scheme that
-//!    signs a timestamp inside the body (Linear).
-//! 3. The verifier checks the timestamp against the tolerance *before* any hashing.
-//! 4. [`signed_content`](Scheme::signed_content) feeds the exact signed bytes (for
-//!    example `id.timestamp.body`) into the MAC, chunk by chunk: the body is never
-//!    copied or re-serialised.
-//! 5. [`sign_headers`](Scheme::sign_headers) formats a signature the way the provider
-//!    sends it, which makes every scheme able to sign test deliveries.
-//!
-//! # Security
-//!
-//! A scheme never compares signatures itself: it only says what was signed and which
-//! candidates the request carries. Comparison is the verifier's, in constant time.
-//! A scheme's `Debug` must not print key material (schemes hold none).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -105,7 +82,30 @@ pub struct SignInput<'a> {
 }
 
 /// How a provider signs its webhooks. Implement it to support a provider hookwarden
-/// does not know; see the [module docs](self) for the phases.
+/// does not know.
+///
+/// A scheme is split in phases so that the [`Verifier`](crate::Verifier) can hold every
+/// rule that is common to all providers (tolerance, rotation, constant-time comparison,
+/// computing each key's MAC once):
+///
+/// 1. [`parse`](Scheme::parse) reads the headers only: the signed timestamp, the
+///    delivery id and the candidate signatures, decoded onto the stack. It runs before
+///    the body is buffered, so a request without a well-formed signature is refused
+///    early.
+/// 2. [`timestamp_from_body`](Scheme::timestamp_from_body), for the rare scheme that
+///    signs a timestamp inside the body (Linear).
+/// 3. The verifier checks the timestamp against the tolerance *before* any hashing.
+/// 4. [`signed_content`](Scheme::signed_content) feeds the exact signed bytes (for
+///    example `id.timestamp.body`) into the MAC, chunk by chunk: the body is never
+///    copied or re-serialised.
+/// 5. [`sign_headers`](Scheme::sign_headers) formats a signature the way the provider
+///    sends it, which makes every scheme able to sign test deliveries.
+///
+/// # Security
+///
+/// A scheme never compares signatures itself: it only says what was signed and which
+/// candidates the request carries. Comparison is the verifier's, in constant time.
+/// A scheme's `Debug` must not print key material (schemes hold none).
 ///
 /// ```
 /// use hookwarden_core::{Algorithm, HeaderKey, Headers, Parsed, Request, Scheme,
