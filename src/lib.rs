@@ -10,3 +10,7 @@ pub use hookwarden_redis as redis;
 /// The tower layer and axum extractors (features `tower`, `axum`).
 #[cfg(feature = "tower")]
 pub use hookwarden_tower as tower;
+
+/// The actix-web middleware and extractors (feature `actix`).
+#[cfg(feature = "actix")]
+pub use hookwarden_actix as actix;

@@ -1,0 +1,123 @@
+//! A webhook receiver on actix-web: verified, replay-protected, deduplicated.
+//!
+//! Run it (embedded in-memory dedup store, Standard Webhooks, a demo secret):
+//!
+//! ```text
+//! cargo run --example actix_receiver --features actix
+//! ```
+//!
+//! Then, from another terminal, sign a delivery and send it (the CLI's `sign` prints
+//! the headers; the same delivery sent twice is processed once, the second answer is
+//! `already processed`):
+//!
+//! ```text
+//! echo '{"type":"invoice.paid"}' > /tmp/body.json
+//! cargo run -p hookwarden-cli -- sign --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_1 /tmp/body.json > /tmp/headers
+//! curl -sS -i http://127.0.0.1:3000/webhooks $(sed 's/^/-H /; s/: /:/' /tmp/headers | tr '\n' ' ') \
+//!     --data-binary @/tmp/body.json
+//! ```
+//!
+//! Configuration, by environment (the same as `examples/axum_receiver.rs`):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `HOOKWARDEN_SCHEME` | scheme name (`standard`, `stripe`, `github`, ...) | `standard` |
+//! | `HOOKWARDEN_SECRET` | the secret; several separated by spaces (rotation) | a demo `whsec_` secret |
+//! | `HOOKWARDEN_ADDR` | listen address | `127.0.0.1:3000` |
+//! | `HOOKWARDEN_PUBLIC_URL` | public base URL, for URL-signing schemes (Twilio, Square) | none |
+//! | `REDIS_URL` | use the Redis dedup store (build with `--features actix,redis`) | in-memory store |
+//! | `RUST_LOG` | log filter | `info` |
+
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, web};
+use hookwarden::actix::{VerifiedWebhook, WebhookMiddleware};
+use hookwarden::dedup::DedupStore;
+use hookwarden::receive::{Guard, GuardBuilder};
+use hookwarden::{Verifier, schemes};
+
+const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+async fn handle(VerifiedWebhook(delivery): VerifiedWebhook, body: web::Bytes) -> &'static str {
+    let v = delivery.verified();
+    let event_type = hookwarden::parse::json_top_level_str(&body, "type");
+    tracing::info!(
+        scheme = v.scheme(),
+        delivery_id = v.delivery_id().unwrap_or("-"),
+        event_type = event_type.as_deref().unwrap_or("-"),
+        secret_index = v.key_index(),
+        bytes = body.len(),
+        "webhook processed"
+    );
+    "ok\n"
+}
+
+async fn serve<D: DedupStore>(
+    builder: GuardBuilder<D>,
+    addr: SocketAddr,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let guard = builder.build()?;
+    // Handlers read the body with `web::Bytes`: let it be as large as the guard allows.
+    let limit = guard.body_limit();
+    HttpServer::new(move || {
+        App::new().service(
+            web::resource("/webhooks")
+                .app_data(web::PayloadConfig::new(limit))
+                .wrap(WebhookMiddleware::new(guard.clone()))
+                .route(web::post().to(handle)),
+        )
+    })
+    .bind(addr)?
+    .run()
+    .await?;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,hookwarden_core=debug".into()),
+        )
+        .init();
+
+    let scheme_name = std::env::var("HOOKWARDEN_SCHEME").unwrap_or_else(|_| "standard".into());
+    let secrets = std::env::var("HOOKWARDEN_SECRET").unwrap_or_else(|_| DEMO_SECRET.into());
+    let addr: SocketAddr = std::env::var("HOOKWARDEN_ADDR")
+        .unwrap_or_else(|_| "127.0.0.1:3000".into())
+        .parse()?;
+
+    let scheme = schemes::by_name(&scheme_name).ok_or_else(|| {
+        format!(
+            "unknown scheme {scheme_name:?}; known: {}",
+            schemes::NAMES.join(", ")
+        )
+    })?;
+    let verifier = Verifier::builder_arc(scheme)
+        .secrets(secrets.split_whitespace())
+        .build()?;
+    let mut builder = Guard::builder(verifier);
+    if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
+        builder = builder.with_public_url(url);
+    }
+
+    tracing::info!(%addr, scheme = scheme_name, "listening on http://{addr}/webhooks");
+    match std::env::var("REDIS_URL") {
+        #[cfg(feature = "redis")]
+        Ok(url) => {
+            let store = hookwarden::redis::RedisStore::builder(&url)?
+                .connect()
+                .await?;
+            tracing::info!("dedup store: redis");
+            serve(builder.with_store(store), addr).await
+        }
+        #[cfg(not(feature = "redis"))]
+        Ok(_) => Err("REDIS_URL is set: build with `--features actix,redis`".into()),
+        Err(_) => {
+            tracing::info!("dedup store: in memory");
+            serve(builder, addr).await
+        }
+    }
+}
