@@ -27,15 +27,27 @@
 //! | scheme | `Auto` key | signed? |
 //! |---|---|---|
 //! | `standard` (Standard Webhooks) | `webhook-id` header | yes |
-//! | `svix` | `svix-id` header | yes |
+//! | `svix` | `svix-id` header (else `webhook-id`) | yes |
 //! | `stripe` | the event's `id` in the body (`evt_...`) | yes |
 //! | `github` | `X-GitHub-Delivery` header (a redelivery keeps it) | no |
+//! | `slack` | `event_id` in a JSON body (Events API); form bodies: signature digest | yes |
+//! | `shopify` | `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id` | no |
+//! | `paddle` | `event_id` in the body | yes |
+//! | `twilio` | `I-Twilio-Idempotency-Token` header | no |
+//! | `square` | `event_id` in the body | yes |
+//! | `linear` | `Linear-Delivery` header | no |
+//! | `zoom` | signature digest (Zoom sends no stable signed id) | yes |
+//! | `twitch` | `Twitch-Eventsub-Message-Id` header | yes |
+//! | `discord` | the interaction's `id` in the body | yes |
+//! | `gitlab` | `Idempotency-Key`, else `X-Gitlab-Event-UUID` header | no |
+//! | `intercom` | the notification's `id` in the body | yes |
+//! | `woocommerce` | `X-WC-Webhook-Delivery-ID` header | no |
 //! | any scheme, id absent | `sig:` + SHA-256 of the matched signature | yes |
 //!
-//! Providers whose id the scheme does not read are configured explicitly:
-//! Shopify `DedupKeySource::Header("x-shopify-event-id")`; Paddle and Slack
-//! `DedupKeySource::JsonPointer("/event_id")`.
-//!
+//! Use [`DedupKeySource::Header`] or [`DedupKeySource::JsonPointer`] to key on
+//! something else. An unsigned id header can be changed by whoever replays a captured
+//! request; where the scheme signs a timestamp, the tolerance bounds such replays.
+
 //! # Lease and retention
 //!
 //! The lease defaults to [`DEFAULT_LEASE`] (60 s): keep it well above the slowest
