@@ -197,3 +197,19 @@ async fn extractor_errors_map_to_statuses() {
         "text/plain; charset=utf-8"
     );
 }
+
+#[actix_web::test]
+async fn an_invalid_responder_content_type_is_left_out_not_a_panic() {
+    use hookwarden_core::receive::Reply;
+    let g = guard()
+        .with_responder(|_: &Rejection, mut reply: Reply| {
+            reply.content_type = "text/plain\n";
+            reply
+        })
+        .build()
+        .unwrap();
+    let app = test::init_service(App::new().configure(routes(g, Handler::default()))).await;
+    let res = test::call_service(&app, request(&[], BODY).to_request()).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers().get(header::CONTENT_TYPE).is_none());
+}

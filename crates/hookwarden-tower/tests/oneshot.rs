@@ -425,3 +425,18 @@ async fn the_json_extractor_distinguishes_syntax_from_shape() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("missing field `type`"), "{body}");
 }
+
+#[tokio::test]
+async fn an_invalid_responder_content_type_is_left_out_not_a_panic() {
+    let guard = guard()
+        .with_responder(|_: &Rejection, mut reply: Reply| {
+            reply.content_type = "text/plain\n";
+            reply
+        })
+        .build()
+        .unwrap();
+    let app = app(guard, Handler::default());
+    let (status, hdrs, _, _) = send(&app, request(&[], BODY)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(hdrs.get(header::CONTENT_TYPE).is_none());
+}
