@@ -1,12 +1,23 @@
-//! `hookwarden`: sign test webhook deliveries and verify captured ones, with every
-//! scheme hookwarden knows (`hookwarden_core::schemes::NAMES`).
+//! `hookwarden`: sign test webhook deliveries, send them, verify captured ones, and run
+//! a local verifying receiver, with every scheme hookwarden knows
+//! (`hookwarden_core::schemes::NAMES`).
 //!
 //! ```text
 //! hookwarden verify --scheme NAME --secret S [--secret S2 ...] [-H 'Name: value' ...]
-//!                   [--url URL] [--now UNIX_SECONDS] [--tolerance SECONDS] [BODY_FILE | -]
+//!                   [--url URL] [--now UNIX_SECONDS] [--tolerance SECONDS] [--explain]
+//!                   [BODY_FILE | -]
 //! hookwarden sign   --scheme NAME --secret S [--timestamp UNIX] [--id ID] [--url URL]
 //!                   [BODY_FILE | -]
+//! hookwarden send   --scheme NAME --secret S --url URL [--timestamp WHEN] [--id ID]
+//!                   [-H 'Name: value' ...] [--repeat N] [--concurrency C] [--tamper]
+//!                   [--timeout SECONDS] [BODY_FILE | -]
+//! hookwarden listen --scheme NAME --secret S [--secret S2 ...] [--addr 127.0.0.1:3000]
+//!                   [--forward-to URL] [--tolerance SECONDS] [--public-url URL]
 //! ```
+//!
+//! Every subcommand takes `--json`: one JSON object per line and per result instead of
+//! the human output (see each module's docs: [`send`], [`listen`], and below). Colours
+//! are only used when standard output is a terminal and `NO_COLOR` is not set.
 //!
 //! The body is read from `BODY_FILE`, or from standard input when it is `-` or absent,
 //! as raw bytes (it need not be UTF-8). `--scheme standard` with a `whpk_` public key
@@ -44,14 +55,44 @@
 //! `status` is the HTTP status a receiver answers. Neither names a secret or a
 //! computed signature.
 //!
+//! `verify --explain` adds, after those two lines, what was checked (never a secret
+//! or a signature value; lines that do not apply are left out):
+//!
+//! ```text
+//! headers found: webhook-id, webhook-timestamp, webhook-signature
+//! headers missing: none
+//! timestamp: 2023-11-14T22:13:20Z
+//! timestamp unix: 1700000000
+//! now unix: 1700000400
+//! skew: -400s (tolerance 300s past, 300s future: outside)
+//! signatures: 1 decoded (versions present: v1)
+//! secrets tried: 1 of 1
+//! body: 42 bytes
+//! ```
+//!
+//! `secrets tried` is 0 when verification stopped before any signature was computed
+//! (a header error, a timestamp out of tolerance).
+//!
 //! `sign`, exit status 0, on standard output: the headers to send, one `Name: value`
 //! per line.
 //!
-//! Exit status 2, for both: a usage or configuration error (unknown scheme, no secret,
-//! a secret not in the scheme's format, a malformed `-H`, an unreadable body file...),
-//! one line on standard error starting with `hookwarden: error: `. Errors never print
-//! a secret.
+//! With `--json`, `verify` prints one object:
+//! `{"event":"verified","scheme":..,"secret_index":..,"timestamp":..|null,
+//! "timestamp_unix":..|null,"delivery_id":..|null,"dedup_key":..|null}` or
+//! `{"event":"rejected","reason":"signature_mismatch","header":..|null,"detail":..,
+//! "message":..,"status":401}` (plus `"explain":{..}` with `--explain`), and `sign`
+//! prints `{"event":"signed","headers":{"Name":"value",..}}`.
+//!
+//! Exit status 2, for every subcommand: a usage or configuration error (unknown scheme,
+//! no secret, a secret not in the scheme's format, a malformed `-H`, an unreadable body
+//! file, an unreachable URL...), one line on standard error starting with
+//! `hookwarden: error: `, also with `--json`. Errors never print a secret.
 #![forbid(unsafe_code)]
+
+mod explain;
+mod listen;
+mod out;
+mod send;
 
 use std::fmt::Write as _;
 use std::io::{self, Read as _, Write as _};
@@ -66,6 +107,9 @@ use hookwarden_core::{
     Clock as _, HeaderKey, ManualClock, Request, Scheme, Secret, SignInput, SystemClock, Tolerance,
     Verifier, schemes, sign,
 };
+use serde_json::json;
+
+use crate::out::{Paint, paint};
 
 /// Exit status of a verified delivery or a successful `sign`.
 const EXIT_OK: u8 = 0;
@@ -89,6 +133,10 @@ Output when verified, one `key: value` per line (lines for absent values are lef
 Output when rejected (exit 1):
   rejected: REASON
   status: HTTP_STATUS
+With --explain, then what was checked: headers found / missing, timestamp, now unix,
+skew, signatures (decoded count and versions present), secrets tried, body size.
+Never a secret or a signature value.
+With --json: one JSON object instead (event verified or rejected).
 Usage and configuration errors print one line on standard error.";
 
 /// The end of `hookwarden sign --help`: exit statuses and output.
@@ -98,10 +146,13 @@ Exit status: 0 signed, 2 usage or configuration error.
 Output: the headers to send, one `Name: value` per line.
 Usage and configuration errors print one line on standard error.";
 
-/// Sign and verify webhook deliveries.
+/// Sign, send and verify webhook deliveries; run a local verifying receiver.
 #[derive(Debug, Parser)]
 #[command(name = "hookwarden", version, about)]
 struct Cli {
+    /// Print one JSON object per result (one per line) instead of the human output.
+    #[arg(long, global = true)]
+    json: bool,
     /// What to do.
     #[command(subcommand)]
     command: Command,
@@ -117,6 +168,14 @@ enum Command {
     Verify(VerifyArgs),
     /// Sign a body the way the scheme's provider does and print the headers to send.
     Sign(SignArgs),
+    /// Sign a body and POST it to a URL; print the answer and a summary of statuses.
+    ///
+    /// Exit status 0: every answer was 2xx; 1: some answer was not 2xx, or some
+    /// requests failed; 2: usage error, or no request could reach the URL.
+    Send(send::SendArgs),
+    /// Run a local verifying receiver (the tower layer with in-memory dedup); print
+    /// each verified delivery and each rejection with its reason.
+    Listen(listen::ListenArgs),
 }
 
 /// Arguments of `hookwarden verify`.
@@ -142,6 +201,10 @@ struct VerifyArgs {
     /// scheme's own tolerance, 5 minutes for most).
     #[arg(long, value_name = "SECONDS")]
     tolerance: Option<u32>,
+    /// On rejection, also say what was checked: headers found, timestamp and skew,
+    /// signature versions present, secrets tried (never a secret or signature).
+    #[arg(long)]
+    explain: bool,
     /// The body file; `-` or absent: standard input. Read as raw bytes.
     #[arg(value_name = "BODY_FILE")]
     body: Option<PathBuf>,
@@ -194,6 +257,12 @@ fn main() -> ExitCode {
         })
         .mut_subcommand("sign", |c| {
             c.after_help(format!("{SIGN_HELP}\n\nSchemes: {names}"))
+        })
+        .mut_subcommand("send", |c| {
+            c.after_help(format!("{}\n\nSchemes: {names}", send::HELP))
+        })
+        .mut_subcommand("listen", |c| {
+            c.after_help(format!("{}\n\nSchemes: {names}", listen::HELP))
         });
     let cli = match command
         .try_get_matches()
@@ -206,9 +275,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
+    let json = cli.json;
     let result = match cli.command {
-        Command::Verify(args) => run_verify(&args),
-        Command::Sign(args) => run_sign(&args),
+        Command::Verify(args) => run_verify(&args, json),
+        Command::Sign(args) => run_sign(&args, json),
+        Command::Send(args) => send::run(&args, json),
+        Command::Listen(args) => listen::run(&args, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -277,23 +349,27 @@ fn print_out(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-/// `hookwarden verify`.
-fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
-    let ed25519 = args.secrets.iter().any(|s| s.starts_with("whpk_"));
-    let scheme = scheme_by_name(&args.scheme, ed25519)?;
-    if ed25519
-        && scheme.name() == "standard"
-        && !args.secrets.iter().all(|s| s.starts_with("whpk_"))
-    {
+/// The verifier for `scheme_name` and `secrets` (checked one by one, named by their
+/// 0-based index), with a manual clock at `now` when given and a symmetric
+/// `tolerance` in seconds when given. Returns the scheme too, shared.
+fn build_verifier(
+    scheme_name: &str,
+    secrets: &[String],
+    now: Option<i64>,
+    tolerance: Option<u32>,
+) -> Result<(Verifier, Arc<dyn Scheme>), UsageError> {
+    let ed25519 = secrets.iter().any(|s| s.starts_with("whpk_"));
+    let scheme = scheme_by_name(scheme_name, ed25519)?;
+    if ed25519 && scheme.name() == "standard" && !secrets.iter().all(|s| s.starts_with("whpk_")) {
         return Err(UsageError::new(
             "--scheme standard takes either whsec_ secrets (HMAC) or whpk_ public keys \
              (Ed25519), not both",
         ));
     }
-    if args.secrets.is_empty() {
+    if secrets.is_empty() {
         return Err(UsageError::new("at least one --secret is required"));
     }
-    for (index, secret) in args.secrets.iter().enumerate() {
+    for (index, secret) in secrets.iter().enumerate() {
         // Checked one by one to name the culprit by its 0-based index, like the output.
         scheme
             .key_bytes(&Secret::new(secret.as_str()))
@@ -304,6 +380,25 @@ fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
                 ))
             })?;
     }
+    let mut builder =
+        Verifier::builder_arc(Arc::clone(&scheme)).secrets(secrets.iter().map(String::as_str));
+    if let Some(now) = now {
+        builder = builder.clock(ManualClock::new(now));
+    }
+    if let Some(seconds) = tolerance {
+        builder = builder.tolerance(Tolerance::symmetric(
+            hookwarden_core::time::Duration::seconds(i64::from(seconds)),
+        ));
+    }
+    let verifier = builder
+        .build()
+        .map_err(|e| UsageError::new(e.message().to_owned()))?;
+    Ok((verifier, scheme))
+}
+
+/// `hookwarden verify`.
+fn run_verify(args: &VerifyArgs, json: bool) -> Result<u8, UsageError> {
+    let (verifier, scheme) = build_verifier(&args.scheme, &args.secrets, args.now, args.tolerance)?;
     let headers = parse_headers(&args.headers)?;
     if scheme.signs_url() && args.url.is_none() {
         return Err(UsageError::new(format!(
@@ -312,31 +407,53 @@ fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
         )));
     }
 
-    let mut builder =
-        Verifier::builder_arc(Arc::clone(&scheme)).secrets(args.secrets.iter().map(String::as_str));
-    if let Some(now) = args.now {
-        builder = builder.clock(ManualClock::new(now));
-    }
-    if let Some(seconds) = args.tolerance {
-        builder = builder.tolerance(Tolerance::symmetric(
-            hookwarden_core::time::Duration::seconds(i64::from(seconds)),
-        ));
-    }
-    let verifier = builder
-        .build()
-        .map_err(|e| UsageError::new(e.message().to_owned()))?;
-
     let body = read_body(args.body.as_ref())?;
     let req = Request {
         headers: &headers,
         body: &body,
         url: args.url.as_deref(),
     };
+    if json {
+        let value = match verifier.verify_request(&req) {
+            Ok(verified) => json!({
+                "event": "verified",
+                "scheme": verified.scheme(),
+                "secret_index": verified.key_index(),
+                "timestamp": verified.timestamp().and_then(|t| t.format(&Rfc3339).ok()),
+                "timestamp_unix": verified.timestamp().map(|t| t.unix_timestamp()),
+                "delivery_id": verified.delivery_id(),
+                "dedup_key": DedupConfig::new().key_for(&verified, &req).map(|k| k.as_str().to_owned()),
+            }),
+            Err(e) => {
+                let mut value = json!({
+                    "event": "rejected",
+                    "reason": e.kind().as_str(),
+                    "header": e.header(),
+                    "detail": e.detail(),
+                    "message": e.to_string(),
+                    "status": e.status(),
+                });
+                if args.explain {
+                    value["explain"] =
+                        explain::Explain::new(&verifier, &req, args.secrets.len(), &e).to_json();
+                }
+                value
+            }
+        };
+        let code = if value["event"] == "verified" {
+            EXIT_OK
+        } else {
+            EXIT_REJECTED
+        };
+        print_out(&format!("{value}\n"));
+        return Ok(code);
+    }
+    let color = out::stdout_color();
     let mut out = String::new();
     // Writing to a String cannot fail.
     let code = match verifier.verify_request(&req) {
         Ok(verified) => {
-            let _ = writeln!(out, "verified");
+            let _ = writeln!(out, "{}", paint("verified", Paint::Good, color));
             let _ = writeln!(out, "scheme: {}", verified.scheme());
             let _ = writeln!(out, "secret index: {}", verified.key_index());
             if let Some(ts) = verified.timestamp() {
@@ -354,8 +471,13 @@ fn run_verify(args: &VerifyArgs) -> Result<u8, UsageError> {
             EXIT_OK
         }
         Err(e) => {
-            let _ = writeln!(out, "rejected: {e}");
+            let _ = writeln!(out, "{}: {e}", paint("rejected", Paint::Bad, color));
             let _ = writeln!(out, "status: {}", e.status());
+            if args.explain {
+                out.push_str(
+                    &explain::Explain::new(&verifier, &req, args.secrets.len(), &e).to_text(),
+                );
+            }
             EXIT_REJECTED
         }
     };
@@ -369,7 +491,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// `hookwarden sign`.
-fn run_sign(args: &SignArgs) -> Result<u8, UsageError> {
+fn run_sign(args: &SignArgs, json: bool) -> Result<u8, UsageError> {
     let ed25519 = args
         .secret
         .as_deref()
@@ -399,6 +521,17 @@ fn run_sign(args: &SignArgs) -> Result<u8, UsageError> {
     };
     let headers = sign(&*scheme, &secret, &input)
         .map_err(|e| UsageError::new(format!("cannot sign: {}", e.message())))?;
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> = headers
+            .into_iter()
+            .map(|(name, value)| (name, value.into()))
+            .collect();
+        print_out(&format!(
+            "{}\n",
+            json!({ "event": "signed", "headers": map })
+        ));
+        return Ok(EXIT_OK);
+    }
     let mut out = String::new();
     for (name, value) in headers {
         let _ = writeln!(out, "{name}: {value}");

@@ -1,0 +1,408 @@
+//! `hookwarden listen`: a local verifying receiver.
+//!
+//! An axum server whose every path goes through [`hookwarden_tower::WebhookLayer`]
+//! with a [`Guard`] and its in-memory dedup store: the same pipeline as any receiver
+//! (precheck, body limit, verify, dedup claim, claim completed on 2xx and released
+//! otherwise). An outer middleware reads the [`Outcome`] the layer puts in the
+//! extensions of the responses it answers itself, to print rejections with their
+//! reason and duplicates.
+//!
+//! Verified, deduplicated deliveries are answered `200 ok`, or with `--forward-to URL`
+//! passed on to an app (same method, original headers less hop-by-hop ones, same body)
+//! whose status, headers and body are relayed; an unreachable app is answered 502. A
+//! non-2xx answer releases the dedup claim, so the sender's retry is processed.
+//!
+//! # Output
+//!
+//! One line per event, flushed as it happens:
+//!
+//! ```text
+//! listening on http://127.0.0.1:3000 (scheme standard)
+//! verified: id msg_1, type invoice.paid, 42 bytes, answered 200
+//! verified: id msg_2, 42 bytes, forwarded: 200
+//! verified: id msg_3, 42 bytes, forward failed: <error>, answered 502
+//! duplicate: id msg_1, already processed, answered 200
+//! rejected: signature_mismatch: no signature matches any configured secret, answered 401
+//! ```
+//!
+//! `id` and `type` are left out when the delivery has none (`type` comes from the
+//! body's JSON: `type`, `event_type`, `event`, `topic` or `object_kind`). With
+//! `--json`, one object per line:
+//!
+//! ```text
+//! {"event":"listening","addr":"127.0.0.1:3000","url":"http://127.0.0.1:3000","scheme":"standard"}
+//! {"event":"verified","id":"msg_1","type":"invoice.paid","size":42,"scheme":"standard","secret_index":0,"dedup_key":"standard:msg_1","status":200,"forwarded":null,"forward_error":null}
+//! {"event":"duplicate","id":"msg_1","status":200}
+//! {"event":"rejected","reason":"signature_mismatch","detail":"signature_mismatch: ...","status":401}
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse as _, Response};
+use clap::Args;
+use hookwarden_core::Scheme;
+use hookwarden_core::receive::{Delivery, Guard, Outcome, Rejection};
+use hookwarden_tower::WebhookLayer;
+use serde_json::{Value, json};
+
+use crate::out::{Paint, error_chain, event_type, paint, print_line, stdout_color};
+use crate::{EXIT_OK, UsageError, build_verifier, one_line};
+
+/// The end of `hookwarden listen --help`.
+pub(crate) const HELP: &str = "\
+Runs until interrupted (Ctrl-C). Exit status 2: usage error, or the address cannot be
+bound.
+
+Output, one line per event, flushed as it happens:
+  listening on http://ADDR (scheme NAME)
+  verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS
+  duplicate: id ID, already processed, answered 200
+  rejected: REASON: DETAIL, answered STATUS
+With --json: one object per line, \"event\" listening, verified, duplicate or rejected.";
+
+/// Arguments of `hookwarden listen`.
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// The signature scheme (provider), lowercase: see the list below.
+    #[arg(long, value_name = "NAME")]
+    scheme: String,
+    /// An accepted secret or public key; repeat it during a rotation. `whpk_...` with
+    /// `--scheme standard` selects Ed25519.
+    #[arg(long = "secret", value_name = "S", allow_hyphen_values = true)]
+    secrets: Vec<String>,
+    /// The address to listen on (port 0: any free port, printed).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    addr: String,
+    /// Pass verified, deduplicated deliveries to this URL (`http://` only) and relay
+    /// its answer.
+    #[arg(long, value_name = "URL")]
+    forward_to: Option<String>,
+    /// Accept timestamps this many seconds in the past or future (default: the
+    /// scheme's own tolerance).
+    #[arg(long, value_name = "SECONDS")]
+    tolerance: Option<u32>,
+    /// The public base URL senders call, for schemes that sign the URL (default:
+    /// `http://` and the listening address).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+/// What the handler and the outer middleware share.
+#[derive(Debug)]
+struct State {
+    /// The scheme, to read a duplicate's delivery id from its headers.
+    scheme: Arc<dyn Scheme>,
+    /// `--json`.
+    json: bool,
+    /// Colours on standard output.
+    color: bool,
+    /// The client and URL deliveries are forwarded to.
+    forward: Option<(reqwest::Client, reqwest::Url)>,
+}
+
+/// `hookwarden listen`.
+pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
+    let (verifier, scheme) = build_verifier(&args.scheme, &args.secrets, None, args.tolerance)?;
+    let addr: SocketAddr = args.addr.parse().map_err(|_| {
+        UsageError::new(format!(
+            "malformed --addr {:?}: expected HOST:PORT with an IP address",
+            args.addr
+        ))
+    })?;
+    let forward = match &args.forward_to {
+        Some(raw) => {
+            let url = reqwest::Url::parse(raw)
+                .map_err(|e| UsageError::new(format!("malformed --forward-to {raw:?}: {e}")))?;
+            if url.scheme() != "http" {
+                return Err(UsageError::new(format!(
+                    "--forward-to {raw:?}: only http:// URLs are supported (this build has no TLS)"
+                )));
+            }
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| {
+                    UsageError::new(format!("cannot build the HTTP client: {}", error_chain(&e)))
+                })?;
+            Some((client, url))
+        }
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError::new(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        let scheme_name = verifier.scheme().name();
+        let mut guard = Guard::builder(verifier);
+        if scheme.signs_url() {
+            guard = guard.with_public_url(
+                args.public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{local}")),
+            );
+        }
+        let guard = guard
+            .build()
+            .map_err(|e| UsageError::new(e.message().to_owned()))?;
+        let state = Arc::new(State {
+            scheme,
+            json,
+            color: !json && stdout_color(),
+            forward,
+        });
+        let app = router(guard, Arc::clone(&state));
+
+        let url = format!("http://{local}");
+        if json {
+            print_line(
+                &json!({"event": "listening", "addr": local.to_string(), "url": url,
+                        "scheme": scheme_name})
+                .to_string(),
+            );
+        } else {
+            let mut line = format!("listening on {url} (scheme {scheme_name}");
+            if let Some((_, to)) = &state.forward {
+                line.push_str(&format!(", forwarding to {to}"));
+            }
+            line.push(')');
+            print_line(&line);
+        }
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| UsageError::new(format!("server error: {e}")))?;
+        Ok(EXIT_OK)
+    })
+}
+
+/// The receiver: every path and method through the webhook layer, then the handler;
+/// outcomes reported by an outer middleware.
+fn router(guard: Guard, state: Arc<State>) -> Router {
+    let handler_state = Arc::clone(&state);
+    Router::new()
+        .fallback(move |req: Request| {
+            let state = Arc::clone(&handler_state);
+            async move { handle(&state, req).await }
+        })
+        .layer(WebhookLayer::new(guard))
+        .layer(from_fn(move |req: Request, next: Next| {
+            let state = Arc::clone(&state);
+            async move { report(&state, req, next).await }
+        }))
+}
+
+/// Print the pipeline's own answers: rejections with their reason, duplicates.
+async fn report(state: &State, req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    match res.extensions().get::<Outcome>() {
+        Some(Outcome::Rejected(rejection)) => {
+            let detail = match rejection {
+                Rejection::Verify(e) => e.to_string(),
+                other => format!("{}: {other}", other.reason()),
+            };
+            let detail = one_line(&detail);
+            if state.json {
+                print_line(
+                    &json!({"event": "rejected", "reason": rejection.reason(),
+                            "detail": detail, "status": status})
+                    .to_string(),
+                );
+            } else {
+                print_line(&format!(
+                    "{}: {detail}, answered {status}",
+                    paint("rejected", Paint::Bad, state.color)
+                ));
+            }
+        }
+        Some(Outcome::Duplicate) => {
+            let id = header_id(&*state.scheme, &headers);
+            if state.json {
+                print_line(&json!({"event": "duplicate", "id": id, "status": status}).to_string());
+            } else {
+                let id = id.map(|id| format!("id {id}, ")).unwrap_or_default();
+                print_line(&format!(
+                    "{}: {id}already processed, answered {status}",
+                    paint("duplicate", Paint::Note, state.color)
+                ));
+            }
+        }
+        Some(Outcome::Challenge(name)) => {
+            if state.json {
+                print_line(
+                    &json!({"event": "challenge", "name": name, "status": status}).to_string(),
+                );
+            } else {
+                print_line(&format!("challenge: {name}, answered {status}"));
+            }
+        }
+        _ => {}
+    }
+    res
+}
+
+/// The delivery id the scheme reads from the headers, when it has one there.
+fn header_id(scheme: &dyn Scheme, headers: &HeaderMap) -> Option<String> {
+    let parsed = scheme.parse(headers).ok()?;
+    parsed.id.map(|id| one_line(&String::from_utf8_lossy(id)))
+}
+
+/// Headers not passed on to the app, in either direction.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// `headers` without the hop-by-hop ones.
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let mut out = headers.clone();
+    for name in HOP_BY_HOP {
+        out.remove(HeaderName::from_static(name));
+    }
+    out
+}
+
+/// A verified, deduplicated delivery: print it, answer it or forward it.
+async fn handle(state: &State, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Some(delivery) = parts.extensions.get::<Delivery>().cloned() else {
+        // The layer always inserts it outside report-only mode, which listen never sets.
+        return (StatusCode::INTERNAL_SERVER_ERROR, "no verified delivery\n").into_response();
+    };
+    // The layer re-injects the already buffered, size-limited body.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::BAD_REQUEST, "body could not be read\n").into_response(),
+    };
+    let (response, forwarded, forward_error) = match &state.forward {
+        None => ((StatusCode::OK, "ok\n").into_response(), None, None),
+        Some((client, url)) => {
+            match forward(client, url, &parts.method, &parts.headers, bytes.clone()).await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    (res, Some(status), None)
+                }
+                Err(e) => (
+                    (
+                        StatusCode::BAD_GATEWAY,
+                        "the app behind hookwarden could not be reached\n",
+                    )
+                        .into_response(),
+                    None,
+                    Some(e),
+                ),
+            }
+        }
+    };
+    print_delivery(
+        state,
+        &delivery,
+        &bytes,
+        response.status().as_u16(),
+        forwarded,
+        forward_error,
+    );
+    response
+}
+
+/// Print one verified delivery.
+fn print_delivery(
+    state: &State,
+    delivery: &Delivery,
+    body: &Bytes,
+    status: u16,
+    forwarded: Option<u16>,
+    forward_error: Option<String>,
+) {
+    let verified = delivery.verified();
+    let id = verified.delivery_id().map(one_line);
+    let kind = event_type(body);
+    if state.json {
+        print_line(
+            &json!({
+                "event": "verified",
+                "id": id,
+                "type": kind,
+                "size": body.len(),
+                "scheme": verified.scheme(),
+                "secret_index": verified.key_index(),
+                "dedup_key": delivery.dedup_key().map(|k| one_line(k.as_str())),
+                "status": status,
+                "forwarded": forwarded.map(|s| json!({"status": s})).unwrap_or(Value::Null),
+                "forward_error": forward_error,
+            })
+            .to_string(),
+        );
+        return;
+    }
+    let mut line = format!("{}: ", paint("verified", Paint::Good, state.color));
+    if let Some(id) = id {
+        line.push_str(&format!("id {id}, "));
+    }
+    if let Some(kind) = kind {
+        line.push_str(&format!("type {kind}, "));
+    }
+    line.push_str(&format!("{} bytes, ", body.len()));
+    match (forwarded, forward_error) {
+        (Some(s), _) => line.push_str(&format!(
+            "forwarded: {}",
+            paint(&s.to_string(), Paint::of_status(s), state.color)
+        )),
+        (None, Some(e)) => line.push_str(&format!("forward failed: {e}, answered {status}")),
+        (None, None) => line.push_str(&format!("answered {status}")),
+    }
+    print_line(&line);
+}
+
+/// Send the delivery to the app and turn its answer into ours.
+async fn forward(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, String> {
+    let res = client
+        .request(method.clone(), url.clone())
+        .headers(end_to_end(headers))
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| error_chain(&e))?;
+    let status = res.status();
+    let headers = end_to_end(res.headers());
+    let body = res.bytes().await.map_err(|e| error_chain(&e))?;
+    let mut out = Response::new(Body::from(body));
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    Ok(out)
+}
