@@ -13,6 +13,9 @@
 
 use hookwarden::{ManualClock, SignInput, Verifier, schemes::StandardWebhooks, sign};
 
+/// Header name/value pairs, as `sign` returns them.
+type Headers = Vec<(String, String)>;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = 1_700_000_000;
     let current = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -36,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sign(&StandardWebhooks::new(), &secret.into(), &input)
     };
 
-    let cases: [(&str, Vec<(String, String)>, &[u8]); 5] = [
+    let cases: [(&str, Headers, &[u8]); 5] = [
         ("genuine delivery", signed_with(current, now)?, body),
         (
             "tampered body",

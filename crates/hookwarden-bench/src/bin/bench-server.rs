@@ -1,5 +1,6 @@
-//! An axum app for throughput comparisons: `--mode bare` (a `Bytes` handler) or
-//! `--mode layer` (the same handler behind hookwarden's layer).
+//! A receiver for throughput comparisons: `--framework axum|actix` and `--mode bare`
+//! (a bytes handler) or `--mode layer` (the same handler behind hookwarden: Standard
+//! Webhooks verification + in-memory dedup).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -8,26 +9,24 @@ use hookwarden_bench::{SECRET, arg};
 use hookwarden_core::Verifier;
 use hookwarden_core::receive::Guard;
 use hookwarden_core::schemes::StandardWebhooks;
-use hookwarden_tower::WebhookLayer;
 
 async fn handler(body: Bytes) -> &'static str {
     std::hint::black_box(body.len());
     "ok"
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mode = arg("--mode").unwrap_or_else(|| "layer".into());
-    let addr = arg("--addr").unwrap_or_else(|| "127.0.0.1:3900".into());
-    let threads: usize = arg("--threads").map_or(Ok(1), |t| t.parse())?;
+fn guard() -> Result<Guard, hookwarden_core::ConfigError> {
+    let verifier = Verifier::builder(StandardWebhooks::new())
+        .secret(SECRET)
+        .build()?;
+    Guard::builder(verifier).build()
+}
+
+fn axum(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::new().route("/hooks", post(handler));
-    let router = match mode.as_str() {
+    let router = match mode {
         "bare" => router,
-        "layer" => {
-            let verifier = Verifier::builder(StandardWebhooks::new())
-                .secret(SECRET)
-                .build()?;
-            router.layer(WebhookLayer::new(Guard::builder(verifier).build()?))
-        }
+        "layer" => router.layer(hookwarden_tower::WebhookLayer::new(guard()?)),
         other => return Err(format!("unknown mode {other}: bare or layer").into()),
     };
     tokio::runtime::Builder::new_multi_thread()
@@ -35,9 +34,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?
         .block_on(async move {
-            let listener = tokio::net::TcpListener::bind(&addr).await?;
-            eprintln!("bench-server: mode={mode} threads={threads} on http://{addr}/hooks");
+            let listener = tokio::net::TcpListener::bind(addr).await?;
             axum::serve(listener, router).await?;
             Ok(())
         })
+}
+
+async fn actix_handler(body: actix_web::web::Bytes) -> &'static str {
+    std::hint::black_box(body.len());
+    "ok"
+}
+
+fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use actix_web::{App, HttpServer, middleware::Condition, web};
+    let layer = match mode {
+        "bare" => false,
+        "layer" => true,
+        other => return Err(format!("unknown mode {other}: bare or layer").into()),
+    };
+    let guard = guard()?;
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || {
+            App::new().service(
+                web::resource("/hooks")
+                    .wrap(Condition::new(
+                        layer,
+                        hookwarden_actix::WebhookMiddleware::new(guard.clone()),
+                    ))
+                    .route(web::post().to(actix_handler)),
+            )
+        })
+        .workers(threads)
+        .bind(addr)?
+        .run()
+        .await
+    })?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let framework = arg("--framework").unwrap_or_else(|| "axum".into());
+    let mode = arg("--mode").unwrap_or_else(|| "layer".into());
+    let addr = arg("--addr").unwrap_or_else(|| "127.0.0.1:3900".into());
+    let threads: usize = arg("--threads").map_or(Ok(1), |t| t.parse())?;
+    eprintln!("bench-server: {framework} mode={mode} threads={threads} on http://{addr}/hooks");
+    match framework.as_str() {
+        "axum" => axum(&mode, &addr, threads),
+        "actix" => actix(&mode, &addr, threads),
+        other => Err(format!("unknown framework {other}: axum or actix").into()),
+    }
 }
