@@ -586,7 +586,14 @@ fn send_usage_errors_exit_2_with_one_line() {
     assert_usage(
         &run(
             &[
-                "send", "--scheme", "standard", "--secret", "whsec_not*base64", "--url", url, "-",
+                "send",
+                "--scheme",
+                "standard",
+                "--secret",
+                "whsec_not*base64",
+                "--url",
+                url,
+                "-",
             ],
             b"",
         ),
