@@ -10,6 +10,26 @@ pub const MAX_TAG_LEN: usize = 64;
 /// two or three). More is rejected as a malformed header.
 pub const MAX_SIGNATURES: usize = 8;
 
+/// Marks a byte that is not a hex digit in [`HEX`].
+const INVALID: u8 = 0x80;
+
+/// Hex digit values (either case), [`INVALID`] for other bytes.
+const HEX: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i: u8 = 0;
+    while i < 10 {
+        t[(b'0' + i) as usize] = i;
+        i += 1;
+    }
+    let mut i: u8 = 0;
+    while i < 6 {
+        t[(b'a' + i) as usize] = 10 + i;
+        t[(b'A' + i) as usize] = 10 + i;
+        i += 1;
+    }
+    t
+};
+
 /// A decoded signature or MAC, stored inline (no heap).
 ///
 /// Its `Debug` shows only the length: a signature is never printed.
@@ -74,7 +94,15 @@ impl Tag {
             len: 0,
         };
         let n = encoded.len() / 2;
-        hex::decode_to_slice(encoded, &mut tag.bytes[..n]).ok()?;
+        let mut bad = 0u8;
+        for (out, pair) in tag.bytes[..n].iter_mut().zip(encoded.chunks_exact(2)) {
+            let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+            bad |= hi | lo;
+            *out = hi << 4 | (lo & 15);
+        }
+        if bad & INVALID != 0 {
+            return None;
+        }
         tag.len = u8::try_from(n).ok()?;
         Some(tag)
     }
@@ -131,6 +159,34 @@ impl Signatures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hex decoder as it was (the `hex` crate): the table decoder must accept and
+    /// produce exactly the same.
+    fn reference_hex(encoded: &[u8]) -> Option<Vec<u8>> {
+        if encoded.is_empty() || encoded.len() / 2 > MAX_TAG_LEN {
+            return None;
+        }
+        hex::decode(encoded).ok()
+    }
+
+    const SYMBOLS: &[u8] = b"0123456789abcdefABCDEFgG/:@`\xff\0 ";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn hex_table_decoder_agrees_with_the_hex_crate(
+            picks in proptest::collection::vec(0..SYMBOLS.len(), 0..140),
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..70),
+        ) {
+            let soup: Vec<u8> = picks.iter().map(|&i| SYMBOLS[i]).collect();
+            for s in [soup, hex::encode(&bytes).into_bytes(), hex::encode_upper(&bytes).into_bytes()] {
+                proptest::prop_assert_eq!(
+                    Tag::from_hex(&s).map(|t| t.as_bytes().to_vec()),
+                    reference_hex(&s)
+                );
+            }
+        }
+    }
 
     #[test]
     fn decoders_reject_bad_input_and_overflow() {
