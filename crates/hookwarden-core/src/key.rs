@@ -138,9 +138,23 @@ fn mac_tag<M: Mac + Clone>(prekeyed: &M, feed: &mut Feed<'_>) -> Tag {
 fn first_equal(computed: &Tag, candidates: &[Tag]) -> Option<usize> {
     let mut found = None;
     for (i, c) in candidates.iter().enumerate() {
-        if bool::from(c.as_bytes().ct_eq(computed.as_bytes())) && found.is_none() {
+        if bool::from(ct_eq(c.as_bytes(), computed.as_bytes())) && found.is_none() {
             found = Some(i);
         }
     }
     found
+}
+
+/// `subtle`'s slice comparison, eight bytes at a time: one optimisation barrier per
+/// word instead of one per byte. Constant time in the contents; lengths are public.
+fn ct_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
+    if a.len() != b.len() {
+        return subtle::Choice::from(0);
+    }
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = wa.remainder().ct_eq(wb.remainder());
+    wa.zip(wb).fold(tail, |acc, (x, y)| {
+        let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or_default());
+        acc & word(x).ct_eq(&word(y))
+    })
 }
