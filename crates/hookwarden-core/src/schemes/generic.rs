@@ -22,6 +22,24 @@ pub enum SignatureEncoding {
     Base64,
 }
 
+impl SignatureEncoding {
+    /// Decode a signature written in this encoding.
+    pub(crate) fn decode(self, encoded: &[u8]) -> Option<Tag> {
+        match self {
+            Self::Hex => Tag::from_hex(encoded),
+            Self::Base64 => Tag::from_base64(encoded),
+        }
+    }
+
+    /// The error detail for a signature that does not decode.
+    pub(crate) const fn invalid(self) -> &'static str {
+        match self {
+            Self::Hex => "signature is not valid hex",
+            Self::Base64 => "signature is not valid base64",
+        }
+    }
+}
+
 /// The hash function of the HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -123,10 +141,7 @@ impl GenericHmac {
     }
 
     fn decode(&self, encoded: &[u8]) -> Option<Tag> {
-        match self.encoding {
-            SignatureEncoding::Hex => Tag::from_hex(encoded),
-            SignatureEncoding::Base64 => Tag::from_base64(encoded),
-        }
+        self.encoding.decode(encoded)
     }
 
     fn encode(&self, tag: &[u8]) -> String {
@@ -409,14 +424,7 @@ impl Scheme for GenericHmac {
             return Err(if prefixed == 0 && !self.prefix.is_empty() {
                 VerifyError::malformed(sig, "signature lacks the configured prefix")
             } else {
-                match self.encoding {
-                    SignatureEncoding::Hex => {
-                        VerifyError::malformed(sig, "signature is not valid hex")
-                    }
-                    SignatureEncoding::Base64 => {
-                        VerifyError::malformed(sig, "signature is not valid base64")
-                    }
-                }
+                VerifyError::malformed(sig, self.encoding.invalid())
             });
         }
         Ok(parsed)

@@ -4,8 +4,9 @@ use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
+
+use super::SignatureEncoding;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("x-hub-signature-256");
 static DELIVERY: HeaderKey = HeaderKey::from_static("x-github-delivery");
@@ -49,20 +50,9 @@ impl Scheme for Github {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let hex = raw
-            .trim_ascii()
-            .strip_prefix(b"sha256=")
-            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "expected `sha256=<hex>`"))?;
-        let tag = Tag::from_hex(hex)
-            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed {
-            id: headers.first(&DELIVERY),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
+        let mut parsed =
+            super::fields::one_signature(headers, &SIGNATURE, b"sha256=", SignatureEncoding::Hex)?;
+        parsed.id = headers.first(&DELIVERY);
         Ok(parsed)
     }
 

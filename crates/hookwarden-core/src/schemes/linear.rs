@@ -7,8 +7,9 @@ use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
 use crate::parse::{JsonValue, json_top_level};
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
+
+use super::SignatureEncoding;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("linear-signature");
 static DELIVERY: HeaderKey = HeaderKey::from_static("linear-delivery");
@@ -61,16 +62,9 @@ impl Scheme for Linear {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let tag = Tag::from_hex(raw.trim_ascii())
-            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed {
-            id: headers.first(&DELIVERY),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
+        let mut parsed =
+            super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Hex)?;
+        parsed.id = headers.first(&DELIVERY);
         Ok(parsed)
     }
 
@@ -115,6 +109,7 @@ impl Scheme for Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use crate::{ManualClock, Verifier, sign};
 
     const SECRET: &str = "lin_wh_0123456789abcdef";

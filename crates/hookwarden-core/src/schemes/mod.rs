@@ -9,6 +9,7 @@ use crate::scheme::Scheme;
 
 #[cfg(feature = "ed25519")]
 mod discord;
+mod fields;
 mod generic;
 mod github;
 mod gitlab;

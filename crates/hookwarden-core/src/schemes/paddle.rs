@@ -4,12 +4,11 @@ use std::borrow::Cow;
 
 use time::Duration;
 
-use crate::error::{ErrorKind, VerifyError};
+use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::{json_top_level_str, pairs, unix_seconds};
+use crate::parse::json_top_level_str;
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("paddle-signature");
@@ -63,40 +62,7 @@ impl Scheme for Paddle {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let mut parsed = Parsed::default();
-        let mut h1_seen = false;
-        for (k, v) in pairs(raw, b';') {
-            match k {
-                b"ts" => {
-                    parsed.timestamp_raw = v;
-                    parsed.timestamp = Some(unix_seconds(v).ok_or_else(|| {
-                        VerifyError::malformed(&SIGNATURE, "`ts` is not a unix timestamp")
-                    })?);
-                }
-                b"h1" => {
-                    h1_seen = true;
-                    if let Some(tag) = Tag::from_hex(v) {
-                        parsed.add_signature(tag, &SIGNATURE)?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if parsed.timestamp.is_none() {
-            return Err(VerifyError::malformed(&SIGNATURE, "no `ts=` timestamp"));
-        }
-        if parsed.signatures.is_empty() {
-            return Err(if h1_seen {
-                VerifyError::malformed(&SIGNATURE, "`h1` signature is not valid hex")
-            } else {
-                VerifyError::new(ErrorKind::UnsupportedSignatureVersion, "no `h1` signature")
-                    .with_header(&SIGNATURE)
-            });
-        }
-        Ok(parsed)
+        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b';', b"ts", b"h1")
     }
 
     fn signed_content(
@@ -132,6 +98,7 @@ impl Scheme for Paddle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use crate::{ManualClock, Verifier, sign};
 
     // The shape of a Paddle destination secret, from Paddle's docs (not a real one).

@@ -4,8 +4,9 @@ use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
+
+use super::SignatureEncoding;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("x-shopify-hmac-sha256");
 static EVENT_ID: HeaderKey = HeaderKey::from_static("x-shopify-event-id");
@@ -51,18 +52,11 @@ impl Scheme for Shopify {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let tag = Tag::from_base64(raw.trim_ascii())
-            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid base64"))?;
-        let mut parsed = Parsed {
-            id: headers
-                .first(&EVENT_ID)
-                .or_else(|| headers.first(&WEBHOOK_ID)),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
+        let mut parsed =
+            super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Base64)?;
+        parsed.id = headers
+            .first(&EVENT_ID)
+            .or_else(|| headers.first(&WEBHOOK_ID));
         Ok(parsed)
     }
 

@@ -2,12 +2,11 @@
 
 use std::borrow::Cow;
 
-use crate::error::{ErrorKind, VerifyError};
+use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::{json_top_level_str, pairs, unix_seconds};
+use crate::parse::json_top_level_str;
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("stripe-signature");
@@ -52,40 +51,7 @@ impl Scheme for Stripe {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let mut parsed = Parsed::default();
-        let mut v1_seen = false;
-        for (k, v) in pairs(raw, b',') {
-            match k {
-                b"t" => {
-                    parsed.timestamp_raw = v;
-                    parsed.timestamp = Some(unix_seconds(v).ok_or_else(|| {
-                        VerifyError::malformed(&SIGNATURE, "`t` is not a unix timestamp")
-                    })?);
-                }
-                b"v1" => {
-                    v1_seen = true;
-                    if let Some(tag) = Tag::from_hex(v) {
-                        parsed.add_signature(tag, &SIGNATURE)?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if parsed.timestamp.is_none() {
-            return Err(VerifyError::malformed(&SIGNATURE, "no `t=` timestamp"));
-        }
-        if parsed.signatures.is_empty() {
-            return Err(if v1_seen {
-                VerifyError::malformed(&SIGNATURE, "`v1` signature is not valid hex")
-            } else {
-                VerifyError::new(ErrorKind::UnsupportedSignatureVersion, "no `v1` signature")
-                    .with_header(&SIGNATURE)
-            });
-        }
-        Ok(parsed)
+        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b',', b"t", b"v1")
     }
 
     fn signed_content(

@@ -7,8 +7,9 @@ use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
-use crate::tag::Tag;
 use crate::tolerance::Tolerance;
+
+use super::SignatureEncoding;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("x-wc-webhook-signature");
 static DELIVERY: HeaderKey = HeaderKey::from_static("x-wc-webhook-delivery-id");
@@ -59,16 +60,9 @@ impl Scheme for WooCommerce {
     }
 
     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let raw = headers
-            .first(&SIGNATURE)
-            .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
-        let tag = Tag::from_base64(raw.trim_ascii())
-            .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid base64"))?;
-        let mut parsed = Parsed {
-            id: headers.first(&DELIVERY).filter(|id| !id.is_empty()),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
+        let mut parsed =
+            super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Base64)?;
+        parsed.id = headers.first(&DELIVERY).filter(|id| !id.is_empty());
         Ok(parsed)
     }
 
