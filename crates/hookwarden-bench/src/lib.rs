@@ -5,7 +5,12 @@
 //!   (Standard Webhooks verification + in-memory dedup).
 //! - `bench-load --addr A [--requests N] [--connections C]`: signs N unique 1 KiB
 //!   deliveries up front, sends them over C keep-alive connections, prints req/s.
+//! - `load-fault [--requests N] [--connections C] [--outage-ms MS]`: the load and fault
+//!   test ([`load_fault`]): axum and actix receivers, in-memory store then Redis
+//!   restarted midway, mixed traffic; exits non-zero on any violation.
 #![forbid(unsafe_code)]
+
+pub mod load_fault;
 
 /// The secret both tools use.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
