@@ -61,6 +61,10 @@ pub const DEFAULT_PREFIX: &str = "hookwarden:dedup:";
 /// The default timeout of every call: 1 second.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The default time [`RedisStore`] keeps retrying a completion that failed because
+/// Redis was unreachable or slow: 3 seconds.
+pub const DEFAULT_COMPLETE_RETRY: Duration = Duration::from_secs(3);
+
 /// The default timeout of establishing a connection: 2 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -76,9 +80,13 @@ return 3
 ";
 
 const COMPLETE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
   redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
   return 1
+end
+if v == 'done' then
+  return 2
 end
 return 0
 ";
@@ -104,6 +112,7 @@ struct Inner {
     conn: ConnectionManager,
     prefix: Box<str>,
     timeout: Duration,
+    complete_retry: Duration,
     claim: Script,
     complete: Script,
     release: Script,
@@ -126,6 +135,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retries: usize,
+    complete_retry: Duration,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -136,6 +146,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retries", &self.retries)
+            .field("complete_retry", &self.complete_retry)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +177,7 @@ impl RedisStore {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retries: 3,
+            complete_retry: DEFAULT_COMPLETE_RETRY,
         }
     }
 
@@ -280,6 +292,17 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How long a completion that failed because Redis was unreachable or did not
+    /// answer is retried (with a growing pause, 50 ms up to 500 ms) before the error
+    /// is returned. The handler has already succeeded at that point: giving up leaves
+    /// the claim to expire with its lease, after which a retry of the delivery would
+    /// run the handler again. The response to the sender waits for this. Zero
+    /// disables retrying. Defaults to [`DEFAULT_COMPLETE_RETRY`] (3 s).
+    pub fn with_complete_retry(mut self, budget: Duration) -> Self {
+        self.complete_retry = budget;
+        self
+    }
+
     fn validate(&self) -> Result<ConnectionManagerConfig, StoreError> {
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(StoreError::new("redis timeouts must be above zero"));
@@ -302,6 +325,7 @@ impl RedisStoreBuilder {
                 conn,
                 prefix: self.prefix.into(),
                 timeout: self.timeout,
+                complete_retry: self.complete_retry,
                 claim: Script::new(CLAIM),
                 complete: Script::new(COMPLETE),
                 release: Script::new(RELEASE),
@@ -415,15 +439,36 @@ impl DedupStore for RedisStore {
         retention: Duration,
     ) -> Result<bool, StoreError> {
         let hex = token_hex(token);
-        let done = self
-            .run_script(
-                "complete",
-                &self.inner.complete,
-                key,
-                (&hex, Some(millis(retention))),
-            )
-            .await?;
-        Ok(done == 1)
+        let deadline = tokio::time::Instant::now() + self.inner.complete_retry;
+        let mut pause = Duration::from_millis(50);
+        let mut retried = false;
+        loop {
+            let attempt = self
+                .run_script(
+                    "complete",
+                    &self.inner.complete,
+                    key,
+                    (&hex, Some(millis(retention))),
+                )
+                .await;
+            match attempt {
+                // 2: the key is completed but no longer holds our token. After a lost
+                // answer that is our own earlier attempt having applied.
+                Ok(done) => return Ok(done == 1 || (retried && done == 2)),
+                // Compare-and-set on the token: retrying is safe.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+                    ) && tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                    retried = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn release(&self, key: &DedupKey, token: &ClaimToken) -> Result<bool, StoreError> {

@@ -315,6 +315,7 @@ async fn redis_down_is_a_store_error_within_the_timeout_and_redis_back_recovers(
         .unwrap()
         .with_prefix(support::unique_prefix("fault"))
         .with_timeout(timeout)
+        .with_complete_retry(Duration::from_millis(300))
         .with_connect_timeout(Duration::from_millis(300))
         .connect()
         .await
@@ -365,6 +366,60 @@ async fn redis_down_is_a_store_error_within_the_timeout_and_redis_back_recovers(
     // The restarted server keeps nothing (no persistence): the key is free again.
     let t = new_token(&s, &k, LEASE).await;
     assert!(s.complete(&k, &t, KEEP).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_during_a_short_outage_is_retried_until_redis_answers() {
+    let Some(redis) = support::own_redis() else {
+        return;
+    };
+    let s = RedisStore::builder(redis.url())
+        .unwrap()
+        .with_prefix(support::unique_prefix("complete_retry"))
+        .with_timeout(Duration::from_millis(200))
+        .with_complete_retry(Duration::from_secs(3))
+        .connect()
+        .await
+        .unwrap();
+    let k = key("evt_retry");
+    let t = new_token(&s, &k, LEASE).await;
+    // The handler succeeded; Redis stops answering for 800 ms just as we complete.
+    redis.freeze(true);
+    let thaw = std::thread::spawn({
+        let started = Instant::now();
+        move || {
+            std::thread::sleep(Duration::from_millis(800).saturating_sub(started.elapsed()));
+        }
+    });
+    let completing = tokio::spawn({
+        let (s, k, t) = (s.clone(), k.clone(), t.clone());
+        async move { s.complete(&k, &t, KEEP).await }
+    });
+    thaw.join().unwrap();
+    redis.freeze(false);
+    assert!(
+        completing
+            .await
+            .unwrap()
+            .expect("completed once Redis answered")
+    );
+    assert_eq!(s.claim(&k, LEASE).await.unwrap(), Claim::Completed);
+
+    // Without a retry budget the same outage is an error, left to the lease.
+    let quick = RedisStore::builder(redis.url())
+        .unwrap()
+        .with_prefix(support::unique_prefix("complete_no_retry"))
+        .with_timeout(Duration::from_millis(200))
+        .with_complete_retry(Duration::ZERO)
+        .connect()
+        .await
+        .unwrap();
+    let k = key("evt_no_retry");
+    let t = new_token(&quick, &k, LEASE).await;
+    redis.freeze(true);
+    let err = quick.complete(&k, &t, KEEP).await.unwrap_err();
+    redis.freeze(false);
+    assert_eq!(err.kind(), StoreErrorKind::Timeout, "{err}");
 }
 
 #[tokio::test]

@@ -146,6 +146,22 @@ impl Redis {
         self.server.as_mut().expect("own server").stop();
     }
 
+    /// Freeze (`SIGSTOP`) or thaw (`SIGCONT`) the server: it stays up but does not
+    /// answer while frozen. Panics for a `REDIS_URL` server.
+    pub fn freeze(&self, frozen: bool) {
+        let child = self
+            .server
+            .as_ref()
+            .and_then(|s| s.child.as_ref())
+            .expect("own server");
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// Start it again on the same port.
     pub fn restart(&mut self) {
         self.server.as_mut().expect("own server").start();
