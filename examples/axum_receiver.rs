@@ -6,16 +6,33 @@
 //! cargo run --example axum_receiver --features axum
 //! ```
 //!
-//! Then, from another terminal, sign a delivery and send it (the CLI's `sign` prints
-//! the headers; the same delivery sent twice is processed once):
+//! Then, from another terminal, send it a signed delivery twice with the `hookwarden`
+//! CLI (`send` signs the body the way the scheme's provider does, then POSTs it; the
+//! same delivery id sent twice is processed once):
 //!
 //! ```text
-//! echo '{"type":"invoice.paid"}' > /tmp/body.json
-//! cargo run -p hookwarden-cli -- sign --scheme standard \
-//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_1 /tmp/body.json > /tmp/headers
-//! curl -sS -i http://127.0.0.1:3000/webhooks $(sed 's/^/-H /; s/: /:/' /tmp/headers | tr '\n' ' ') \
-//!     --data-binary @/tmp/body.json
+//! printf '%s' '{"type":"invoice.paid"}' > /tmp/body.json
+//! cargo run -q -p hookwarden-cli -- send --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
+//!     --url http://127.0.0.1:3000/webhooks --id msg_1 --repeat 2 /tmp/body.json
 //! ```
+//!
+//! `send` prints the first answer (`HTTP 200 OK` ... `ok`) and `summary: 2 requests,
+//! 200: 2`; the receiver logs `webhook processed ... delivery_id="msg_1"` once, then
+//! `webhook duplicate acknowledged without calling the handler` (add `--json` to
+//! `send` to see the second answer's body, `already processed`). Then try what must
+//! fail, each answered `401 Unauthorized` and logged with its reason:
+//!
+//! ```text
+//! cargo run -q -p hookwarden-cli -- send --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
+//!     --url http://127.0.0.1:3000/webhooks --tamper /tmp/body.json           # signature_mismatch
+//! cargo run -q -p hookwarden-cli -- send --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
+//!     --url http://127.0.0.1:3000/webhooks --timestamp now-3600 /tmp/body.json # timestamp_too_old
+//! ```
+//!
+//! (`hookwarden sign` prints the same headers without sending, for `curl -H ...`.)
 //!
 //! Configuration, by environment:
 //!
@@ -26,7 +43,7 @@
 //! | `HOOKWARDEN_ADDR` | listen address | `127.0.0.1:3000` |
 //! | `HOOKWARDEN_PUBLIC_URL` | public base URL, for URL-signing schemes (Twilio, Square) | none |
 //! | `REDIS_URL` | use the Redis dedup store (build with `--features axum,redis`) | in-memory store |
-//! | `RUST_LOG` | log filter | `info` |
+//! | `RUST_LOG` | log filter | `info,hookwarden_core=debug` |
 
 use std::net::SocketAddr;
 

@@ -6,10 +6,28 @@
 //! cargo run --example quickstart
 //! ```
 //!
-//! It signs a delivery the way Standard Webhooks senders do, then shows what the
-//! verifier makes of the genuine delivery, a tampered body, a replay from an hour
-//! ago, a delivery signed with an old secret during a rotation, and a request with
-//! no signature at all.
+//! It needs no server and sends nothing: it signs a delivery the way Standard Webhooks
+//! senders do, then prints what the verifier makes of the genuine delivery (accepted,
+//! `secret#0`), a tampered body (HTTP 401 `signature_mismatch`), a replay from an hour
+//! ago (HTTP 401 `timestamp_too_old`), a delivery signed with the previous secret
+//! during a rotation (accepted, `secret#1`), and a request with no signature at all
+//! (HTTP 400 `missing_header`).
+//!
+//! The same genuine delivery with the `hookwarden` CLI: `sign` prints the headers a
+//! sender would send, and `verify` checks them (`--now` pins the clock to the signing
+//! time; it prints `verified`, `secret index: 0`, `dedup key: standard:msg_2Kx9`):
+//!
+//! ```text
+//! printf '%s' '{"type":"invoice.paid","data":{"amount":4200}}' > /tmp/body.json
+//! cargo run -q -p hookwarden-cli -- sign --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_2Kx9 --timestamp 1700000000 /tmp/body.json
+//! cargo run -q -p hookwarden-cli -- verify --scheme standard \
+//!     --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --now 1700000000 \
+//!     -H 'webhook-id: msg_2Kx9' -H 'webhook-timestamp: 1700000000' \
+//!     -H 'webhook-signature: v1,uu3UHT9j3z3eyrR1tE6Om1uMWbCCJfP1hKKSPJdhZEk=' /tmp/body.json
+//! ```
+//!
+//! Drop `--now` and add `--explain` to see why the same delivery is refused today.
 
 use hookwarden::{ManualClock, SignInput, Verifier, schemes::StandardWebhooks, sign};
 

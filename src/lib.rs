@@ -14,3 +14,6 @@ pub use hookwarden_tower as tower;
 /// The actix-web middleware and extractors (feature `actix`).
 #[cfg(feature = "actix")]
 pub use hookwarden_actix as actix;
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}

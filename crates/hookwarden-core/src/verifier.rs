@@ -106,6 +106,13 @@ impl Verifier {
     /// Verify one delivery: `headers`, the raw `body` bytes and, for URL-signing
     /// schemes, the public `url` the sender called.
     ///
+    /// # Security
+    ///
+    /// Pass the body exactly as received, before any parsing, decompression or
+    /// re-encoding, and parse it only after `verify` returned `Ok`, from the same
+    /// bytes. A verified delivery may still be a duplicate or a replay within the
+    /// tolerance: deduplicate it (the [`receive::Guard`](crate::receive::Guard) does).
+    ///
     /// Order of work: headers parsed → timestamp checked against the tolerance → for
     /// each secret, its MAC over the signed content computed once and compared in
     /// constant time with every candidate signature.
@@ -196,6 +203,11 @@ impl Verifier {
 
     /// The delivery id of a request this verifier accepted, without verifying again.
     /// Same as [`Verified::delivery_id`].
+    ///
+    /// # Security
+    ///
+    /// Nothing is verified here: on a request that did not pass
+    /// [`verify`](Self::verify), the id is whatever the sender wrote.
     #[must_use]
     pub fn delivery_id<'r>(&self, req: &Request<'r>) -> Option<Cow<'r, str>> {
         let parsed = self.scheme.parse(req.headers).ok()?;
@@ -231,7 +243,14 @@ impl fmt::Debug for VerifierBuilder {
 impl VerifierBuilder {
     /// Add an accepted secret. Add several during a rotation: the old one and the new
     /// one are both accepted, and [`Verified::key_index`] says which matched (the
-    /// index in the order added).
+    /// index in the order added). There is no default: at least one secret is
+    /// required ([`build`](Self::build) fails otherwise).
+    ///
+    /// # Security
+    ///
+    /// Every secret added is fully trusted. Remove a rotated-out secret once the
+    /// sender no longer uses it (watch [`Verified::key_index`]); each extra secret
+    /// also costs one MAC per rejected delivery.
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secrets.push(secret.into());
         self
@@ -248,19 +267,32 @@ impl VerifierBuilder {
     }
 
     /// The replay tolerance. Defaults to the scheme's documented one
-    /// ([`Scheme::default_tolerance`]; five minutes for most).
+    /// ([`Scheme::default_tolerance`]; five minutes for most); schemes that sign no
+    /// timestamp have none, and setting one for them has no effect on verification.
+    ///
+    /// # Security
+    ///
+    /// The tolerance is the replay window: a captured delivery verifies again for as
+    /// long as its timestamp is within it. Widen it only for a known clock skew or
+    /// queueing delay; the dedup retention is kept at least twice as long
+    /// ([`DedupConfig::min_retention`](crate::dedup::DedupConfig::min_retention)) so
+    /// that replays inside the window are still recognised as duplicates.
     pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
         self.tolerance = TolerancePolicy::Custom(tolerance);
         self
     }
 
-    /// How old a timestamp may be; the future allowance stays as it is.
+    /// How old a timestamp may be; the future allowance stays as it is. Defaults to
+    /// the past allowance of the scheme's tolerance (see [`tolerance`](Self::tolerance),
+    /// whose `# Security` note applies).
     pub fn tolerance_past(self, past: Duration) -> Self {
         let future = self.current_tolerance().future();
         self.tolerance(Tolerance::new(past, future))
     }
 
-    /// How far ahead a timestamp may be; the past allowance stays as it is.
+    /// How far ahead a timestamp may be; the past allowance stays as it is. Defaults
+    /// to the future allowance of the scheme's tolerance (see
+    /// [`tolerance`](Self::tolerance), whose `# Security` note applies).
     pub fn tolerance_future(self, future: Duration) -> Self {
         let past = self.current_tolerance().past();
         self.tolerance(Tolerance::new(past, future))

@@ -152,6 +152,12 @@ impl DedupConfig {
     /// How long a completed delivery is remembered: make it cover the sender's retry
     /// horizon. Never shorter than twice the timestamp tolerance (see
     /// [`validate`](Self::validate)). Defaults to [`DEFAULT_RETENTION`] (4 days).
+    ///
+    /// # Security
+    ///
+    /// For schemes that sign no timestamp (GitHub, Shopify, GitLab, ...), the
+    /// retention is the only replay protection: a captured delivery replayed after
+    /// it is forgotten runs the handler again.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
         self

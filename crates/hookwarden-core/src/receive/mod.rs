@@ -548,7 +548,15 @@ impl<S: DedupStore> GuardBuilder<S> {
     }
 
     /// Only accept requests from these addresses or CIDR blocks (the providers
-    /// publish theirs). Defaults to everyone.
+    /// publish theirs); others get 403. Defaults to everyone.
+    ///
+    /// # Security
+    ///
+    /// A second line behind the signature, never a replacement for it. The client
+    /// address is the connection's peer unless it is a trusted proxy
+    /// ([`with_trusted_proxies`](Self::with_trusted_proxies)); when the adapter does
+    /// not know the peer (axum served without `ConnectInfo`), every request is
+    /// refused.
     pub fn with_allowed_ips<I, T>(mut self, cidrs: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -561,6 +569,13 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed when
     /// finding the client's address. Defaults to none: the connection's peer is the
     /// client.
+    ///
+    /// # Security
+    ///
+    /// List only your own proxies and load balancers, as narrowly as possible: any
+    /// peer in these blocks can claim to forward for any address and so pass the
+    /// allowlist. The client is the right-most forwarded address that is not itself
+    /// a trusted proxy.
     pub fn with_trusted_proxies<I, T>(mut self, cidrs: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -582,6 +597,12 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// Report-only: verify and log, but never reject or deduplicate; the handler
     /// always runs, with the unenforced rejection in its extensions. For rollouts.
     /// The body limit is still enforced. Defaults to off.
+    ///
+    /// # Security
+    ///
+    /// Unverified requests reach the handler: use it only while the handler does not
+    /// yet rely on the webhook being authentic, and turn it off once the logs show no
+    /// would-be rejections of genuine deliveries.
     pub fn with_report_only(mut self, on: bool) -> Self {
         self.report_only = on;
         self
@@ -589,6 +610,12 @@ impl<S: DedupStore> GuardBuilder<S> {
 
     /// When the dedup store is unavailable, run the handler without dedup instead of
     /// answering 503. Defaults to off (fail closed: the sender retries later).
+    ///
+    /// # Security
+    ///
+    /// While the store is down, retries and replays within the tolerance (and, for
+    /// schemes that sign no timestamp, any replay) run the handler again. Choose it
+    /// only for handlers that are idempotent by themselves.
     pub fn with_fail_open(mut self, on: bool) -> Self {
         self.fail_open = on;
         self
