@@ -53,7 +53,8 @@ pub enum DedupKeySource {
     #[default]
     Auto,
     /// The first value of this header (trimmed; it must be UTF-8), for providers
-    /// whose id travels in a header the scheme does not read (`X-Shopify-Event-Id`).
+    /// whose id travels in a header the scheme does not read (an `X-Request-Id` set by
+    /// a relay, say).
     Header(HeaderKey),
     /// A string or number found by this JSON pointer (RFC 6901, e.g. `/event_id`) in
     /// the verified body (Paddle's and Slack's `event_id`).
