@@ -97,6 +97,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,hookwarden_core=debug".into()),
         )
+        // Colours only on a terminal: redirected logs stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
         .init();
 
     let scheme_name = std::env::var("HOOKWARDEN_SCHEME").unwrap_or_else(|_| "standard".into());
