@@ -47,7 +47,7 @@ pub use dedup::{
 pub use error::{ConfigError, ErrorKind, VerifyError};
 pub use headers::{HeaderKey, Headers};
 pub use key::Algorithm;
-pub use scheme::{Parsed, Request, Scheme, SignInput};
+pub use scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 pub use secret::Secret;
 pub use sign::sign;
 pub use tag::{MAX_SIGNATURES, MAX_TAG_LEN, Signatures, Tag};

@@ -31,11 +31,34 @@ pub fn unix_seconds(raw: &[u8]) -> Option<i64> {
 /// assert_eq!(v, [(&b"t"[..], &b"1"[..]), (&b"v1"[..], &b"ab"[..]), (&b"v0"[..], &b"cd"[..])]);
 /// ```
 pub fn pairs(raw: &[u8], separator: u8) -> impl Iterator<Item = (&[u8], &[u8])> {
-    raw.split(move |&b| b == separator).map(|item| {
+    split(raw, separator).map(|item| {
         let item = item.trim_ascii();
-        match item.iter().position(|&b| b == b'=') {
+        match memchr::memchr(b'=', item) {
             Some(eq) => (&item[..eq], &item[eq + 1..]),
             None => (&b""[..], item),
+        }
+    })
+}
+
+/// `raw.split(|&b| b == separator)`, with `memchr` finding the separators (a
+/// signature header is mostly one long run of hex or base64 without them).
+///
+/// ```
+/// use hookwarden_core::parse::split;
+/// let v: Vec<_> = split(b"a b  c", b' ').collect();
+/// assert_eq!(v, [&b"a"[..], b"b", b"", b"c"]);
+/// assert_eq!(split(b"", b' ').count(), 1);
+/// ```
+pub fn split(raw: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(raw);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        if let Some(i) = memchr::memchr(separator, r) {
+            rest = Some(&r[i + 1..]);
+            Some(&r[..i])
+        } else {
+            rest = None;
+            Some(r)
         }
     })
 }

@@ -35,7 +35,11 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
-/// What [`Scheme::parse`] found in the headers.
+/// What [`Scheme::parse_into`] found in the headers.
+///
+/// The verifier keeps it on its stack and lends it to the scheme to fill in: it holds
+/// up to [`MAX_SIGNATURES`](crate::MAX_SIGNATURES) decoded signatures, too large to
+/// move around on every request.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Parsed<'r> {
@@ -67,6 +71,40 @@ impl Parsed<'_> {
     }
 }
 
+/// Where a delivery's id is ([`Scheme::delivery_id`]), read only when it is needed.
+///
+/// ```
+/// use hookwarden_core::IdSource;
+/// let body = br#"{"id":"evt_1","object":"event"}"#;
+/// assert_eq!(IdSource::BodyField(body, "id").resolve().as_deref(), Some("evt_1"));
+/// assert_eq!(IdSource::Bytes(b"msg_1").resolve().as_deref(), Some("msg_1"));
+/// assert_eq!(IdSource::Bytes(b"\xff").resolve(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdSource<'r> {
+    /// The delivery has no id.
+    None,
+    /// The id's bytes, found already (a header value); an id that is not UTF-8 counts
+    /// as none.
+    Bytes(&'r [u8]),
+    /// A string field of the body's top-level JSON object (the body is signed, so the
+    /// id is too): `BodyField(body, "id")`.
+    BodyField(&'r [u8], &'static str),
+}
+
+impl<'r> IdSource<'r> {
+    /// Read the id.
+    #[must_use]
+    pub fn resolve(self) -> Option<Cow<'r, str>> {
+        match self {
+            Self::None => None,
+            Self::Bytes(b) => std::str::from_utf8(b).ok().map(Cow::Borrowed),
+            Self::BodyField(body, field) => crate::parse::json_top_level_str(body, field),
+        }
+    }
+}
+
 /// The inputs of a signature made with [`sign`](crate::sign()): what a sender knows.
 #[derive(Debug, Clone, Copy)]
 pub struct SignInput<'a> {
@@ -88,7 +126,7 @@ pub struct SignInput<'a> {
 /// rule that is common to all providers (tolerance, rotation, constant-time comparison,
 /// computing each key's MAC once):
 ///
-/// 1. [`parse`](Scheme::parse) reads the headers only: the signed timestamp, the
+/// 1. [`parse_into`](Scheme::parse_into) reads the headers only: the signed timestamp, the
 ///    delivery id and the candidate signatures, decoded onto the stack. It runs before
 ///    the body is buffered, so a request without a well-formed signature is refused
 ///    early.
@@ -121,12 +159,11 @@ pub struct SignInput<'a> {
 ///     fn algorithm(&self) -> Algorithm { Algorithm::HmacSha256 }
 ///     fn default_tolerance(&self) -> Option<Tolerance> { None }
 ///     fn required_headers(&self) -> &[HeaderKey] { std::slice::from_ref(&SIG) }
-///     fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+///     fn parse_into<'r>(&self, headers: &'r dyn Headers, parsed: &mut Parsed<'r>)
+///         -> Result<(), VerifyError> {
 ///         let raw = headers.first(&SIG).ok_or_else(|| VerifyError::missing(&SIG))?;
 ///         let tag = Tag::from_hex(raw).ok_or_else(|| VerifyError::malformed(&SIG, "not hex"))?;
-///         let mut parsed = Parsed::default();
-///         let _ = parsed.signatures.push(tag);
-///         Ok(parsed)
+///         parsed.add_signature(tag, &SIG)
 ///     }
 ///     fn signed_content(&self, req: &Request<'_>, _: &Parsed<'_>, _: usize,
 ///                       sink: &mut dyn FnMut(&[u8])) {
@@ -181,13 +218,30 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         self.key_bytes(secret)
     }
 
-    /// Read the timestamp, id and candidate signatures from the headers.
+    /// Read the timestamp, id and candidate signatures from the headers into `parsed`
+    /// (which starts as [`Parsed::default`]).
     ///
     /// # Errors
     ///
     /// A [`VerifyError`] of kind `MissingHeader`, `MalformedHeader` or
     /// `UnsupportedSignatureVersion`, naming the header.
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError>;
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError>;
+
+    /// [`parse_into`](Self::parse_into) a fresh [`Parsed`] and return it: for tools
+    /// that inspect a request. Not meant to be overridden.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse_into`](Self::parse_into).
+    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+        let mut parsed = Parsed::default();
+        self.parse_into(headers, &mut parsed)?;
+        Ok(parsed)
+    }
 
     /// The signed timestamp when it is inside the body. Defaults to `None`.
     ///
@@ -232,14 +286,13 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// The delivery id, for deduplication: by default the header id found by
-    /// [`parse`](Self::parse); schemes with the id in the signed body override it.
-    fn delivery_id<'r>(&self, req: &Request<'r>, parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
+    /// Where the delivery id is, for deduplication: by default the header id found by
+    /// [`parse_into`](Self::parse_into); schemes with the id in the signed body
+    /// override it. Nothing is read here: the id is resolved only when asked for
+    /// ([`Verified::delivery_id`](crate::Verified::delivery_id)).
+    fn delivery_id<'r>(&self, req: &Request<'r>, parsed: &Parsed<'r>) -> IdSource<'r> {
         let _ = req;
-        parsed
-            .id
-            .and_then(|id| std::str::from_utf8(id).ok())
-            .map(Cow::Borrowed)
+        parsed.id.map_or(IdSource::None, IdSource::Bytes)
     }
 
     /// Format the timestamp the way the scheme signs and sends it. Defaults to unix

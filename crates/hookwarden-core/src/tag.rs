@@ -1,7 +1,6 @@
 //! [`Tag`] and [`Signatures`]: decoded signatures held on the stack.
 
 use arrayvec::ArrayVec;
-use base64::Engine as _;
 
 /// The largest signature or MAC the built-in algorithms produce (HMAC-SHA512, Ed25519).
 pub const MAX_TAG_LEN: usize = 64;
@@ -9,26 +8,6 @@ pub const MAX_TAG_LEN: usize = 64;
 /// How many candidate signatures one request may carry (senders rotating secrets send
 /// two or three). More is rejected as a malformed header.
 pub const MAX_SIGNATURES: usize = 8;
-
-/// Marks a byte that is not a hex digit in [`HEX`].
-const INVALID: u8 = 0x80;
-
-/// Hex digit values (either case), [`INVALID`] for other bytes.
-const HEX: [u8; 256] = {
-    let mut t = [INVALID; 256];
-    let mut i: u8 = 0;
-    while i < 10 {
-        t[(b'0' + i) as usize] = i;
-        i += 1;
-    }
-    let mut i: u8 = 0;
-    while i < 6 {
-        t[(b'a' + i) as usize] = 10 + i;
-        t[(b'A' + i) as usize] = 10 + i;
-        i += 1;
-    }
-    t
-};
 
 /// A decoded signature or MAC, stored inline (no heap).
 ///
@@ -68,16 +47,14 @@ impl Tag {
     /// too long.
     #[must_use]
     pub fn from_base64(encoded: &[u8]) -> Option<Self> {
-        let mut tag = Self {
-            bytes: [0; MAX_TAG_LEN],
-            len: 0,
-        };
-        let n = base64::engine::general_purpose::STANDARD
-            .decode_slice(encoded, &mut tag.bytes)
-            .ok()?;
-        if n == 0 {
+        let b64 = base64_simd::STANDARD;
+        let n = b64.decoded_length(encoded).ok()?;
+        if n == 0 || n > MAX_TAG_LEN {
             return None;
         }
+        let mut tag = Self::empty();
+        b64.decode(encoded, base64_simd::Out::from_slice(&mut tag.bytes[..n]))
+            .ok()?;
         tag.len = u8::try_from(n).ok()?;
         Some(tag)
     }
@@ -89,22 +66,18 @@ impl Tag {
         {
             return None;
         }
-        let mut tag = Self {
-            bytes: [0; MAX_TAG_LEN],
-            len: 0,
-        };
         let n = encoded.len() / 2;
-        let mut bad = 0u8;
-        for (out, pair) in tag.bytes[..n].iter_mut().zip(encoded.chunks_exact(2)) {
-            let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
-            bad |= hi | lo;
-            *out = hi << 4 | (lo & 15);
-        }
-        if bad & INVALID != 0 {
-            return None;
-        }
+        let mut tag = Self::empty();
+        faster_hex::hex_decode(encoded, &mut tag.bytes[..n]).ok()?;
         tag.len = u8::try_from(n).ok()?;
         Some(tag)
+    }
+
+    const fn empty() -> Self {
+        Self {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        }
     }
 
     /// The tag's bytes.
@@ -160,7 +133,7 @@ impl Signatures {
 mod tests {
     use super::*;
 
-    /// The hex decoder as it was (the `hex` crate): the table decoder must accept and
+    /// The hex decoder as it was (the `hex` crate): the decoder must accept and
     /// produce exactly the same.
     fn reference_hex(encoded: &[u8]) -> Option<Vec<u8>> {
         if encoded.is_empty() || encoded.len() / 2 > MAX_TAG_LEN {
@@ -169,12 +142,23 @@ mod tests {
         hex::decode(encoded).ok()
     }
 
+    /// The base64 decoder as it was (the `base64` crate, standard alphabet, padding
+    /// and canonical trailing bits required).
+    fn reference_base64(encoded: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let v = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        (!v.is_empty() && v.len() <= MAX_TAG_LEN).then_some(v)
+    }
+
     const SYMBOLS: &[u8] = b"0123456789abcdefABCDEFgG/:@`\xff\0 ";
+    const B64_SYMBOLS: &[u8] = b"AQgwBZaz09+/=-_ \xff\0";
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
         #[test]
-        fn hex_table_decoder_agrees_with_the_hex_crate(
+        fn hex_decoder_agrees_with_the_hex_crate(
             picks in proptest::collection::vec(0..SYMBOLS.len(), 0..140),
             bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..70),
         ) {
@@ -183,6 +167,26 @@ mod tests {
                 proptest::prop_assert_eq!(
                     Tag::from_hex(&s).map(|t| t.as_bytes().to_vec()),
                     reference_hex(&s)
+                );
+            }
+        }
+
+        #[test]
+        fn base64_decoder_agrees_with_the_base64_crate(
+            picks in proptest::collection::vec(0..B64_SYMBOLS.len(), 0..100),
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..70),
+        ) {
+            use base64::Engine as _;
+            let soup: Vec<u8> = picks.iter().map(|&i| B64_SYMBOLS[i]).collect();
+            let good = base64::engine::general_purpose::STANDARD.encode(&bytes).into_bytes();
+            let mut flipped = good.clone();
+            if let Some(last) = flipped.iter().rposition(|&b| b != b'=') {
+                flipped[last] ^= 1;
+            }
+            for s in [soup, good, flipped] {
+                proptest::prop_assert_eq!(
+                    Tag::from_base64(&s).map(|t| t.as_bytes().to_vec()),
+                    reference_base64(&s)
                 );
             }
         }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use time::{Duration, OffsetDateTime};
 
@@ -10,7 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, ErrorKind, VerifyError};
 use crate::headers::Headers;
 use crate::key::KeyState;
-use crate::scheme::{Request, Scheme};
+use crate::scheme::{IdSource, Parsed, Request, Scheme};
 use crate::secret::Secret;
 use crate::tag::Tag;
 use crate::tolerance::Tolerance;
@@ -141,7 +141,8 @@ impl Verifier {
     /// As [`verify`](Self::verify).
     pub fn verify_request<'r>(&self, req: &Request<'r>) -> Result<Verified<'r>, VerifyError> {
         let scheme = &*self.scheme;
-        let mut parsed = scheme.parse(req.headers)?;
+        let mut parsed = Parsed::default();
+        scheme.parse_into(req.headers, &mut parsed)?;
         if let Some(ts) = scheme.timestamp_from_body(req.body)? {
             parsed.timestamp = Some(ts);
         }
@@ -180,10 +181,9 @@ impl Verifier {
                     return Ok(Verified {
                         scheme: scheme.name(),
                         key_index,
-                        timestamp: parsed
-                            .timestamp
-                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
-                        delivery_id: scheme.delivery_id(req, &parsed),
+                        timestamp: parsed.timestamp,
+                        id_source: scheme.delivery_id(req, &parsed),
+                        delivery_id: OnceLock::new(),
                         signature,
                     });
                 }
@@ -211,7 +211,7 @@ impl Verifier {
     #[must_use]
     pub fn delivery_id<'r>(&self, req: &Request<'r>) -> Option<Cow<'r, str>> {
         let parsed = self.scheme.parse(req.headers).ok()?;
-        self.scheme.delivery_id(req, &parsed)
+        self.scheme.delivery_id(req, &parsed).resolve()
     }
 }
 
@@ -358,14 +358,31 @@ fn index_error(i: usize, e: &ConfigError) -> ConfigError {
 ///
 /// Borrows the request for the delivery id; [`into_owned`](Self::into_owned) makes it
 /// `'static` (to store it in request extensions, for example).
-#[derive(Clone, PartialEq, Eq)]
+///
+/// The timestamp and the delivery id are read from the request only when asked for
+/// (a Stripe event id, for one, is in the body), so `verify` does no work beyond the
+/// signature check for the callers that do not need them.
+#[derive(Clone)]
 pub struct Verified<'r> {
     scheme: &'static str,
     key_index: usize,
-    timestamp: Option<OffsetDateTime>,
-    delivery_id: Option<Cow<'r, str>>,
+    timestamp: Option<i64>,
+    id_source: IdSource<'r>,
+    delivery_id: OnceLock<Option<Cow<'r, str>>>,
     signature: Option<Tag>,
 }
+
+impl PartialEq for Verified<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme == other.scheme
+            && self.key_index == other.key_index
+            && self.timestamp == other.timestamp
+            && self.signature == other.signature
+            && self.delivery_id() == other.delivery_id()
+    }
+}
+
+impl Eq for Verified<'_> {}
 
 impl Verified<'_> {
     /// The scheme's name.
@@ -384,13 +401,16 @@ impl Verified<'_> {
     #[must_use]
     pub fn timestamp(&self) -> Option<OffsetDateTime> {
         self.timestamp
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
     }
 
     /// The sender's delivery id, when the scheme carries one (a header such as
     /// `webhook-id`, or a signed body field such as Stripe's event `id`).
     #[must_use]
     pub fn delivery_id(&self) -> Option<&str> {
-        self.delivery_id.as_deref()
+        self.delivery_id
+            .get_or_init(|| self.id_source.resolve())
+            .as_deref()
     }
 
     /// The signature that matched, as received (not secret: the sender sent it, but it
@@ -404,11 +424,13 @@ impl Verified<'_> {
     /// An owned copy, independent of the request's lifetime.
     #[must_use]
     pub fn into_owned(self) -> Verified<'static> {
+        let id = self.delivery_id().map(|id| Cow::Owned(id.to_owned()));
         Verified {
             scheme: self.scheme,
             key_index: self.key_index,
             timestamp: self.timestamp,
-            delivery_id: self.delivery_id.map(|c| Cow::Owned(c.into_owned())),
+            id_source: IdSource::None,
+            delivery_id: OnceLock::from(id),
             signature: self.signature,
         }
     }
@@ -419,8 +441,8 @@ impl fmt::Debug for Verified<'_> {
         f.debug_struct("Verified")
             .field("scheme", &self.scheme)
             .field("key_index", &self.key_index)
-            .field("timestamp", &self.timestamp)
-            .field("delivery_id", &self.delivery_id)
+            .field("timestamp", &self.timestamp())
+            .field("delivery_id", &self.delivery_id())
             .finish_non_exhaustive()
     }
 }

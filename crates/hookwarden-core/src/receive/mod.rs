@@ -254,6 +254,10 @@ pub struct CheckedDelivery {
 
 /// The result of [`Guard::claim`].
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per request and matched at once: moving it is cheaper than boxing it"
+)]
 pub enum Admission<S: DedupStore> {
     /// Run the handler, then [`Admitted::finish`].
     Proceed(Admitted<S>),

@@ -1,14 +1,12 @@
 //! Discord interactions (needs the `ed25519` feature).
 
-use std::borrow::Cow;
-
 use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::{json_top_level_str, unix_seconds};
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::parse::unix_seconds;
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::secret::Secret;
 use crate::tag::Tag;
 use crate::tolerance::Tolerance;
@@ -87,7 +85,11 @@ impl Scheme for Discord {
         hex_key(secret, "Ed25519 private key seed")
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
@@ -104,13 +106,9 @@ impl Scheme for Discord {
                 "an Ed25519 signature is 64 bytes (128 hex digits)",
             ));
         }
-        let mut parsed = Parsed {
-            timestamp: Some(timestamp),
-            timestamp_raw: ts_raw,
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.timestamp = Some(timestamp);
+        parsed.timestamp_raw = ts_raw;
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(
@@ -124,8 +122,8 @@ impl Scheme for Discord {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "id")
     }
 
     fn sign_headers(

@@ -15,7 +15,8 @@ pub(crate) fn one_signature<'r>(
     key: &HeaderKey,
     prefix: &[u8],
     encoding: SignatureEncoding,
-) -> Result<Parsed<'r>, VerifyError> {
+    parsed: &mut Parsed<'r>,
+) -> Result<(), VerifyError> {
     let raw = headers
         .first(key)
         .ok_or_else(|| VerifyError::missing(key))?
@@ -26,9 +27,7 @@ pub(crate) fn one_signature<'r>(
     let tag = encoding
         .decode(encoded)
         .ok_or_else(|| VerifyError::malformed(key, encoding.invalid()))?;
-    let mut parsed = Parsed::default();
-    parsed.add_signature(tag, key)?;
-    Ok(parsed)
+    parsed.add_signature(tag, key)
 }
 
 /// A `key=value` list carrying a timestamp and one or more hex signatures (Stripe
@@ -39,11 +38,11 @@ pub(crate) fn timestamp_and_signatures<'r>(
     separator: u8,
     timestamp_field: &[u8],
     signature_field: &[u8],
-) -> Result<Parsed<'r>, VerifyError> {
+    parsed: &mut Parsed<'r>,
+) -> Result<(), VerifyError> {
     let raw = headers
         .first(key)
         .ok_or_else(|| VerifyError::missing(key))?;
-    let mut parsed = Parsed::default();
     let mut seen = false;
     for (k, v) in pairs(raw, separator) {
         if k == timestamp_field {
@@ -73,5 +72,5 @@ pub(crate) fn timestamp_and_signatures<'r>(
             .with_header(key)
         });
     }
-    Ok(parsed)
+    Ok(())
 }

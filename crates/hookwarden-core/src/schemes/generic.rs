@@ -385,12 +385,15 @@ impl Scheme for GenericHmac {
         self.signs_url
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = &self.signature;
         let raw = headers
             .first(sig)
             .ok_or_else(|| VerifyError::missing(sig))?;
-        let mut parsed = Parsed::default();
         if let Some(key) = &self.timestamp {
             let ts = headers
                 .first(key)
@@ -427,7 +430,7 @@ impl Scheme for GenericHmac {
                 VerifyError::malformed(sig, self.encoding.invalid())
             });
         }
-        Ok(parsed)
+        Ok(())
     }
 
     fn signed_content(

@@ -49,11 +49,20 @@ impl Scheme for Github {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let mut parsed =
-            super::fields::one_signature(headers, &SIGNATURE, b"sha256=", SignatureEncoding::Hex)?;
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        super::fields::one_signature(
+            headers,
+            &SIGNATURE,
+            b"sha256=",
+            SignatureEncoding::Hex,
+            parsed,
+        )?;
         parsed.id = headers.first(&DELIVERY);
-        Ok(parsed)
+        Ok(())
     }
 
     fn signed_content(

@@ -56,7 +56,11 @@ impl Scheme for Gitlab {
         std::slice::from_ref(&TOKEN)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let token = headers
             .first(&TOKEN)
             .ok_or_else(|| VerifyError::missing(&TOKEN))?;
@@ -67,11 +71,9 @@ impl Scheme for Gitlab {
             .first(&IDEMPOTENCY_KEY)
             .filter(|id| !id.is_empty())
             .or_else(|| headers.first(&EVENT_UUID).filter(|id| !id.is_empty()));
-        Ok(Parsed {
-            id,
-            token,
-            ..Parsed::default()
-        })
+        parsed.id = id;
+        parsed.token = token;
+        Ok(())
     }
 
     fn signed_content(

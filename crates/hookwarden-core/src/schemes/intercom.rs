@@ -1,12 +1,9 @@
 //! Intercom.
 
-use std::borrow::Cow;
-
 use crate::error::{ErrorKind, VerifyError};
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::json_top_level_str;
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::tag::Tag;
 use crate::tolerance::Tolerance;
 
@@ -50,7 +47,11 @@ impl Scheme for Intercom {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?
@@ -69,9 +70,7 @@ impl Scheme for Intercom {
             .get(eq + 1..)
             .and_then(Tag::from_hex)
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed::default();
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(
@@ -84,8 +83,8 @@ impl Scheme for Intercom {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "id")
     }
 
     fn sign_headers(

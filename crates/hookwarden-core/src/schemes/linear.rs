@@ -61,11 +61,14 @@ impl Scheme for Linear {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let mut parsed =
-            super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Hex)?;
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Hex, parsed)?;
         parsed.id = headers.first(&DELIVERY);
-        Ok(parsed)
+        Ok(())
     }
 
     fn timestamp_from_body(&self, body: &[u8]) -> Result<Option<i64>, VerifyError> {

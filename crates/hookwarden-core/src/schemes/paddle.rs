@@ -1,14 +1,11 @@
 //! Paddle Billing.
 
-use std::borrow::Cow;
-
 use time::Duration;
 
 use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::json_top_level_str;
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::tolerance::Tolerance;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("paddle-signature");
@@ -61,8 +58,12 @@ impl Scheme for Paddle {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b';', b"ts", b"h1")
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b';', b"ts", b"h1", parsed)
     }
 
     fn signed_content(
@@ -77,8 +78,8 @@ impl Scheme for Paddle {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "event_id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "event_id")
     }
 
     fn sign_headers(

@@ -51,13 +51,16 @@ impl Scheme for Shopify {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let mut parsed =
-            super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Base64)?;
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        super::fields::one_signature(headers, &SIGNATURE, b"", SignatureEncoding::Base64, parsed)?;
         parsed.id = headers
             .first(&EVENT_ID)
             .or_else(|| headers.first(&WEBHOOK_ID));
-        Ok(parsed)
+        Ok(())
     }
 
     fn signed_content(

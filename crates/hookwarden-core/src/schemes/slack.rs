@@ -1,12 +1,10 @@
 //! Slack.
 
-use std::borrow::Cow;
-
 use crate::error::{ErrorKind, VerifyError};
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::{json_top_level_str, unix_seconds};
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::parse::unix_seconds;
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::tag::Tag;
 use crate::tolerance::Tolerance;
 
@@ -62,7 +60,11 @@ impl Scheme for Slack {
         &REQUIRED
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?
@@ -86,13 +88,9 @@ impl Scheme for Slack {
         };
         let tag = Tag::from_hex(hex)
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed {
-            timestamp: Some(timestamp),
-            timestamp_raw: ts_raw,
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.timestamp = Some(timestamp);
+        parsed.timestamp_raw = ts_raw;
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(
@@ -108,8 +106,8 @@ impl Scheme for Slack {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "event_id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "event_id")
     }
 
     fn sign_headers(

@@ -1,12 +1,9 @@
 //! Square.
 
-use std::borrow::Cow;
-
 use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::json_top_level_str;
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::tag::Tag;
 use crate::tolerance::Tolerance;
 
@@ -58,15 +55,17 @@ impl Scheme for Square {
         true
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let raw = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
         let tag = Tag::from_base64(raw.trim_ascii())
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid base64"))?;
-        let mut parsed = Parsed::default();
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(
@@ -80,8 +79,8 @@ impl Scheme for Square {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "event_id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "event_id")
     }
 
     fn sign_headers(

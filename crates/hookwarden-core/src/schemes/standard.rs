@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use crate::error::{ConfigError, ErrorKind, VerifyError};
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::unix_seconds;
+use crate::parse::{split, unix_seconds};
 use crate::scheme::{Parsed, Request, Scheme, SignInput};
 use crate::secret::Secret;
 use crate::tag::Tag;
@@ -140,7 +140,8 @@ fn parse_standard<'r>(
     names: &Names,
     version: &[u8],
     headers: &'r dyn Headers,
-) -> Result<Parsed<'r>, VerifyError> {
+    parsed: &mut Parsed<'r>,
+) -> Result<(), VerifyError> {
     let id = headers
         .first(&names.id)
         .ok_or_else(|| VerifyError::missing(&names.id))?;
@@ -153,15 +154,12 @@ fn parse_standard<'r>(
     let timestamp = unix_seconds(ts_raw.trim_ascii()).ok_or_else(|| {
         VerifyError::malformed(&names.timestamp, "not a unix timestamp in seconds")
     })?;
-    let mut parsed = Parsed {
-        timestamp: Some(timestamp),
-        timestamp_raw: ts_raw,
-        id: Some(id),
-        ..Parsed::default()
-    };
+    parsed.timestamp = Some(timestamp);
+    parsed.timestamp_raw = ts_raw;
+    parsed.id = Some(id);
     let mut ours = 0usize;
-    for item in sig.split(|&b| b == b' ').filter(|i| !i.is_empty()) {
-        let Some(comma) = item.iter().position(|&b| b == b',') else {
+    for item in split(sig, b' ').filter(|i| !i.is_empty()) {
+        let Some(comma) = memchr::memchr(b',', item) else {
             continue;
         };
         if &item[..comma] != version {
@@ -183,7 +181,7 @@ fn parse_standard<'r>(
             VerifyError::malformed(&names.signature, "signature is not valid base64")
         });
     }
-    Ok(parsed)
+    Ok(())
 }
 
 fn content(req: &Request<'_>, parsed: &Parsed<'_>, sink: &mut dyn FnMut(&[u8])) {
@@ -239,8 +237,12 @@ impl Scheme for StandardWebhooks {
         Ok(key)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        parse_standard(self.names(), self.version(), headers)
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        parse_standard(self.names(), self.version(), headers, parsed)
     }
 
     fn signed_content(
@@ -295,13 +297,17 @@ impl Scheme for Svix {
         decode_prefixed(secret, "whsec_", "secret")
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let names = if headers.first(&SVIX.id).is_some() || headers.first(&WEBHOOK.id).is_none() {
             &SVIX
         } else {
             &WEBHOOK
         };
-        parse_standard(names, b"v1", headers)
+        parse_standard(names, b"v1", headers, parsed)
     }
 
     fn signed_content(

@@ -1,12 +1,9 @@
 //! Stripe.
 
-use std::borrow::Cow;
-
 use crate::error::VerifyError;
 use crate::headers::{HeaderKey, Headers};
 use crate::key::Algorithm;
-use crate::parse::json_top_level_str;
-use crate::scheme::{Parsed, Request, Scheme, SignInput};
+use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::tolerance::Tolerance;
 
 static SIGNATURE: HeaderKey = HeaderKey::from_static("stripe-signature");
@@ -50,8 +47,12 @@ impl Scheme for Stripe {
         std::slice::from_ref(&SIGNATURE)
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b',', b"t", b"v1")
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        super::fields::timestamp_and_signatures(headers, &SIGNATURE, b',', b"t", b"v1", parsed)
     }
 
     fn signed_content(
@@ -66,8 +67,8 @@ impl Scheme for Stripe {
         sink(req.body);
     }
 
-    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> Option<Cow<'r, str>> {
-        json_top_level_str(req.body, "id")
+    fn delivery_id<'r>(&self, req: &Request<'r>, _parsed: &Parsed<'r>) -> IdSource<'r> {
+        IdSource::BodyField(req.body, "id")
     }
 
     fn sign_headers(

@@ -172,18 +172,18 @@ impl Scheme for Twilio {
         true
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let raw = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
         let tag = Tag::from_base64(raw.trim_ascii())
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid base64"))?;
-        let mut parsed = Parsed {
-            id: headers.first(&IDEMPOTENCY),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.id = headers.first(&IDEMPOTENCY);
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn content_variants(&self, req: &Request<'_>) -> usize {

@@ -66,7 +66,11 @@ impl Scheme for Twitch {
         &REQUIRED
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
@@ -99,14 +103,10 @@ impl Scheme for Twitch {
             .get(eq + 1..)
             .and_then(Tag::from_hex)
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed {
-            timestamp: Some(timestamp),
-            timestamp_raw: ts_raw,
-            id: Some(id),
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.timestamp = Some(timestamp);
+        parsed.timestamp_raw = ts_raw;
+        parsed.id = Some(id);
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(

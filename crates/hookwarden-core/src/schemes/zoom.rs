@@ -60,7 +60,11 @@ impl Scheme for Zoom {
         &REQUIRED
     }
 
-    fn parse<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+    fn parse_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
         let sig = headers
             .first(&SIGNATURE)
             .ok_or_else(|| VerifyError::missing(&SIGNATURE))?;
@@ -84,13 +88,9 @@ impl Scheme for Zoom {
         let tag = hex
             .and_then(Tag::from_hex)
             .ok_or_else(|| VerifyError::malformed(&SIGNATURE, "signature is not valid hex"))?;
-        let mut parsed = Parsed {
-            timestamp: Some(timestamp),
-            timestamp_raw: ts_raw,
-            ..Parsed::default()
-        };
-        parsed.add_signature(tag, &SIGNATURE)?;
-        Ok(parsed)
+        parsed.timestamp = Some(timestamp);
+        parsed.timestamp_raw = ts_raw;
+        parsed.add_signature(tag, &SIGNATURE)
     }
 
     fn signed_content(
