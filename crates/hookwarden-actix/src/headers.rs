@@ -27,11 +27,15 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn get(&self, key: &HeaderKey, nth: usize) -> Option<&[u8]> {
-        // `HeaderKey` names are validated lowercase tokens, so the look-up by `&str`
-        // cannot fail to parse; a name that did would simply not be found.
-        if nth == 0 {
-            return self.0.get(key.as_str()).map(|v| v.as_bytes());
-        }
-        self.0.get_all(key.as_str()).nth(nth).map(|v| v.as_bytes())
+        // actix's `get(&str)` parses the name into an `http` 0.2 `HeaderName`, which
+        // allocates for every non-standard name (all the signature headers): walk the
+        // few headers instead. Names are stored lowercase, as `HeaderKey`s are, and a
+        // name's repeated values come in the order they were received.
+        let key = key.as_str();
+        self.0
+            .iter()
+            .filter(|(name, _)| name.as_str() == key)
+            .nth(nth)
+            .map(|(_, value)| value.as_bytes())
     }
 }
