@@ -13,8 +13,9 @@
 //! measured. The raw HMAC is checked against the signature in the headers.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-peers cargo bench -p hookwarden-bench --bench peers
-//! python3 crates/hookwarden-bench/scripts/peers-table.py /work/target-peers/criterion
+//! cd crates/hookwarden-peers   # its own workspace: svix's TLS stack stays out of CI
+//! CARGO_TARGET_DIR=/work/target-peers cargo bench --bench peers
+//! python3 scripts/peers-table.py /work/target-peers/criterion
 //! ```
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
