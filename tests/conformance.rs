@@ -851,9 +851,10 @@ impl<D: DedupStore> Driver for Core<D> {
             peer,
             content_length,
         };
-        if let Err(reply) = g.precheck(&head) {
-            return Self::reply(reply);
-        }
+        let prechecked = match g.precheck(&head) {
+            Ok(prechecked) => prechecked,
+            Err(reply) => return Self::reply(reply),
+        };
         // Buffer with the hard limit, counted chunk by chunk.
         let mut body = Vec::new();
         for chunk in &req.chunks {
@@ -864,7 +865,7 @@ impl<D: DedupStore> Driver for Core<D> {
             }
             body.extend_from_slice(chunk);
         }
-        let checked = match g.check(&head, &body, Some("/hooks")) {
+        let checked = match g.check(&head, prechecked, &body, Some("/hooks")) {
             Checked::Verified(c) => c,
             Checked::Respond(reply) => return Self::reply(reply),
         };

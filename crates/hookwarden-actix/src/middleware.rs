@@ -135,43 +135,32 @@ where
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            // `Head` borrows the headers as `&dyn Headers`: keep it out of awaits.
-            let prechecked = {
-                let headers = ActixHeaders(req.headers());
-                let head = Head {
-                    headers: &headers,
-                    peer,
-                    content_length,
-                };
-                guard.precheck(&head)
+            // Taken (not read) first: the parsed signature headers borrow the request
+            // across the body's await.
+            let payload = req.take_payload();
+            let headers = ActixHeaders(req.headers());
+            let head = Head {
+                headers: &headers,
+                peer,
+                content_length,
             };
-            if let Err(reply) = prechecked {
-                return Ok(respond(req, reply));
-            }
+            let prechecked = match guard.precheck(&head) {
+                Ok(prechecked) => prechecked,
+                Err(reply) => return Ok(respond(req, reply)),
+            };
             // A hard limit counted while streaming: holds for chunked bodies too.
-            let bytes =
-                match to_bytes_limited(BodyStream::new(req.take_payload()), guard.body_limit())
-                    .await
-                {
-                    Ok(Ok(bytes)) => bytes,
-                    Ok(Err(_)) => return Ok(respond(req, guard.reject(Rejection::BodyUnreadable))),
-                    Err(BodyLimitExceeded { .. }) => {
-                        let rejection = Rejection::BodyTooLarge {
-                            limit: guard.body_limit(),
-                        };
-                        return Ok(respond(req, guard.reject(rejection)));
-                    }
-                };
-            let checked = {
-                let headers = ActixHeaders(req.headers());
-                let head = Head {
-                    headers: &headers,
-                    peer,
-                    content_length,
-                };
-                let target = req.uri().path_and_query().map(|pq| pq.as_str());
-                guard.check(&head, &bytes, target)
+            let bytes = match to_bytes_limited(BodyStream::new(payload), guard.body_limit()).await {
+                Ok(Ok(bytes)) => bytes,
+                Ok(Err(_)) => return Ok(respond(req, guard.reject(Rejection::BodyUnreadable))),
+                Err(BodyLimitExceeded { .. }) => {
+                    let rejection = Rejection::BodyTooLarge {
+                        limit: guard.body_limit(),
+                    };
+                    return Ok(respond(req, guard.reject(rejection)));
+                }
             };
+            let target = req.uri().path_and_query().map(|pq| pq.as_str());
+            let checked = guard.check(&head, prechecked, &bytes, target);
             let checked = match checked {
                 Checked::Verified(checked) => checked,
                 Checked::Respond(reply) => return Ok(respond(req, reply)),

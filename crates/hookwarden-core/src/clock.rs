@@ -54,6 +54,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// A monotonic reading in nanoseconds, for leases and retentions: on Linux
+/// `CLOCK_MONOTONIC_COARSE` (a few nanoseconds to read, a few milliseconds of
+/// resolution), elsewhere [`Instant`](std::time::Instant) since the first call.
+pub(crate) fn monotonic_ns() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+        u64::try_from(t.tv_sec)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::try_from(t.tv_nsec).unwrap_or(0))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        u64::try_from(
+            START
+                .get_or_init(std::time::Instant::now)
+                .elapsed()
+                .as_nanos(),
+        )
+        .unwrap_or(u64::MAX)
+    }
+}
+
 /// A clock that stands still until told to move; clones share the same time.
 ///
 /// ```

@@ -140,13 +140,43 @@ impl Verifier {
     ///
     /// As [`verify`](Self::verify).
     pub fn verify_request<'r>(&self, req: &Request<'r>) -> Result<Verified<'r>, VerifyError> {
-        let scheme = &*self.scheme;
         let mut parsed = Parsed::default();
-        scheme.parse_into(req.headers, &mut parsed)?;
-        if let Some(ts) = scheme.timestamp_from_body(req.body)? {
-            parsed.timestamp = Some(ts);
-        }
-        if let (Some(ts), Some(tolerance)) = (parsed.timestamp, self.tolerance)
+        self.scheme.parse_into(req.headers, &mut parsed)?;
+        self.verify_parsed(req, &parsed)
+    }
+
+    /// [`verify_request`](Self::verify_request) for a request whose headers were
+    /// parsed already by this verifier's scheme ([`Scheme::parse`] on `req.headers`):
+    /// for a pipeline that checks the headers before it reads the body, and parses
+    /// them once.
+    ///
+    /// ```
+    /// use hookwarden_core::{schemes::Github, Request, Verifier};
+    /// let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
+    /// let headers = [("X-Hub-Signature-256",
+    ///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
+    /// // Before the body arrives:
+    /// let parsed = verifier.scheme().parse(&headers).expect("well-formed headers");
+    /// // Then:
+    /// let req = Request { headers: &headers, body: b"Hello, World!", url: None };
+    /// assert!(verifier.verify_parsed(&req, &parsed).is_ok());
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify), header errors excepted (parsing found those).
+    pub fn verify_parsed<'r>(
+        &self,
+        req: &Request<'r>,
+        parsed: &Parsed<'r>,
+    ) -> Result<Verified<'r>, VerifyError> {
+        let scheme = &*self.scheme;
+        let timestamp = match scheme.timestamp_from_body(req.body)? {
+            Some(ts) => Some(ts),
+            None => parsed.timestamp,
+        };
+        if let (Some(ts), Some(tolerance)) = (timestamp, self.tolerance)
             && let Err((too_old, skew)) = tolerance.check(ts, self.clock.now_unix())
         {
             let (kind, detail) = if too_old {
@@ -173,16 +203,16 @@ impl Verifier {
         for (key_index, key) in self.keys.iter().enumerate() {
             for variant in 0..variants {
                 let mut feed = |sink: &mut dyn FnMut(&[u8])| {
-                    scheme.signed_content(req, &parsed, variant, sink);
+                    scheme.signed_content(req, parsed, variant, sink);
                 };
                 if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
-                    scheme.check_after_match(req, &parsed)?;
+                    scheme.check_after_match(req, parsed)?;
                     let signature = candidates.get(i).copied();
                     return Ok(Verified {
                         scheme: scheme.name(),
                         key_index,
-                        timestamp: parsed.timestamp,
-                        id_source: scheme.delivery_id(req, &parsed),
+                        timestamp,
+                        id_source: scheme.delivery_id(req, parsed),
                         delivery_id: OnceLock::new(),
                         signature,
                     });

@@ -92,16 +92,19 @@ where
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<u64>().ok());
                 // `Head` borrows the headers as `&dyn Headers`: keep it out of awaits.
-                {
+                // The parsed signature headers borrow `parts.headers` across the
+                // body's await (plain bytes: the future stays `Send`).
+                let prechecked = {
                     let head = Head {
                         headers: &parts.headers,
                         peer,
                         content_length,
                     };
-                    if let Err(reply) = guard.precheck(&head) {
-                        return Ok(reply_to_response(reply));
+                    match guard.precheck(&head) {
+                        Ok(prechecked) => prechecked,
+                        Err(reply) => return Ok(reply_to_response(reply)),
                     }
-                }
+                };
                 let bytes = match Limited::new(body, guard.body_limit()).collect().await {
                     Ok(collected) => collected.to_bytes(),
                     Err(e) => {
@@ -125,7 +128,7 @@ where
                         .uri
                         .path_and_query()
                         .map(http::uri::PathAndQuery::as_str);
-                    match guard.check(&head, &bytes, target) {
+                    match guard.check(&head, prechecked, &bytes, target) {
                         Checked::Verified(checked) => checked,
                         Checked::Respond(reply) => return Ok(reply_to_response(reply)),
                     }

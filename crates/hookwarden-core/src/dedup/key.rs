@@ -37,11 +37,14 @@ impl DedupKey {
     pub fn new(namespace: &str, key: &str) -> Self {
         let len = namespace.len() + 1 + key.len();
         if len <= MAX_KEY_LEN {
-            let mut s = String::with_capacity(len);
-            s.push_str(namespace);
-            s.push(':');
-            s.push_str(key);
-            return Self(s.into());
+            // Assembled on the stack: the `Arc<str>` is the only allocation.
+            let mut s = arrayvec::ArrayString::<MAX_KEY_LEN>::new();
+            if s.try_push_str(namespace).is_ok()
+                && s.try_push(':').is_ok()
+                && s.try_push_str(key).is_ok()
+            {
+                return Self(Arc::from(s.as_str()));
+            }
         }
         let digest = Sha256::new()
             .chain_update(namespace.as_bytes())

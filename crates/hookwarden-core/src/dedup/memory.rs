@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::key::DedupKey;
 use super::store::{Claim, ClaimToken, DedupStore, StoreError};
+use crate::clock::monotonic_ns;
 use crate::error::ConfigError;
 
 /// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 115 MB when
@@ -64,7 +65,8 @@ impl ManualTime {
 
 #[derive(Debug, Clone)]
 enum Time {
-    Monotonic(Instant),
+    /// [`monotonic_ns`] when the store was created.
+    Monotonic(u64),
     Manual(ManualTime),
 }
 
@@ -72,7 +74,7 @@ impl Time {
     /// Nanoseconds since the store was created.
     fn now_ns(&self) -> u64 {
         match self {
-            Self::Monotonic(start) => nanos(start.elapsed()),
+            Self::Monotonic(start) => monotonic_ns().saturating_sub(*start),
             Self::Manual(t) => t.0.load(Ordering::SeqCst),
         }
     }
@@ -228,7 +230,8 @@ impl MemoryStoreBuilder {
     }
 
     /// Read the time from `time` instead of the monotonic clock (for tests).
-    /// Defaults to the monotonic clock ([`Instant`]).
+    /// Defaults to the system's monotonic clock (coarse on Linux: leases and
+    /// retentions are seconds or more, a few milliseconds of resolution is plenty).
     pub fn with_time(mut self, time: ManualTime) -> Self {
         self.time = Some(time);
         self
@@ -271,7 +274,7 @@ impl MemoryStore {
             len: AtomicUsize::new(0),
             max_entries,
             evictions: AtomicU64::new(0),
-            time: time.map_or_else(|| Time::Monotonic(Instant::now()), Time::Manual),
+            time: time.map_or_else(|| Time::Monotonic(monotonic_ns()), Time::Manual),
         }
     }
 

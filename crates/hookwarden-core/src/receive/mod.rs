@@ -4,12 +4,13 @@
 //!
 //! 1. [`Guard::precheck`], before the body is read: client address against the
 //!    allowlist (403), declared `Content-Length` against the body limit (413), the
-//!    scheme's signature headers present and well formed (400).
+//!    scheme's signature headers present and well formed (400). The parsed headers
+//!    ([`Prechecked`]) are kept for step 3, which does not parse them again.
 //! 2. The adapter buffers the body with [`Guard::body_limit`] as a hard limit, counted
 //!    while streaming, so chunked bodies are bounded too (413).
-//! 3. [`Guard::check`]: the signature and timestamp ([`Verifier`]; 400/401), then an
-//!    enabled endpoint [`Challenge`] is answered (200, handler not called), then the
-//!    dedup key is derived.
+//! 3. [`Guard::check`]: the signature and timestamp ([`Verifier::verify_parsed`];
+//!    400/401), then an enabled endpoint [`Challenge`] is answered (200, handler not
+//!    called), then the dedup key is derived.
 //! 4. [`Guard::claim`]: the dedup claim. New → the handler runs with a
 //!    [`Delivery`] in the request's extensions; Completed → 200 without calling the
 //!    handler; InFlight → 409 + `Retry-After`; store unavailable → 503 + `Retry-After`
@@ -50,7 +51,7 @@ pub use reply::{Outcome, Rejection, Reply, Responder};
 use crate::dedup::{Claim, ClaimGuard, DedupConfig, DedupKey, DedupStore, MemoryStore};
 use crate::error::ConfigError;
 use crate::headers::Headers;
-use crate::scheme::Request;
+use crate::scheme::{Parsed, Request};
 use crate::verifier::{Verified, Verifier};
 
 /// The default body limit: 1 MiB.
@@ -265,6 +266,13 @@ pub enum Admission<S: DedupStore> {
     Respond(Reply),
 }
 
+/// What [`Guard::precheck`] read from the head (the parsed signature headers), for
+/// [`Guard::check`]: the headers are parsed once per request.
+#[derive(Debug, Default)]
+pub struct Prechecked<'h> {
+    parsed: Option<Parsed<'h>>,
+}
+
 /// What [`Guard::precheck`] needs from the request head.
 #[derive(Clone, Copy)]
 pub struct Head<'a> {
@@ -320,7 +328,8 @@ impl<S: DedupStore> Guard<S> {
     }
 
     /// Checks made from the request head alone, before the body is read: client
-    /// address, declared length, signature headers.
+    /// address, declared length, signature headers. The parsed headers come back as
+    /// [`Prechecked`], to hand to [`check`](Self::check) with the body.
     ///
     /// In report-only mode only the body limit is enforced here; the other findings
     /// are reported by [`check`](Self::check).
@@ -332,7 +341,7 @@ impl<S: DedupStore> Guard<S> {
         clippy::result_large_err,
         reason = "the reply is consumed at once by the adapter; boxing would allocate per rejection"
     )]
-    pub fn precheck(&self, head: &Head<'_>) -> Result<(), Reply> {
+    pub fn precheck<'h>(&self, head: &Head<'h>) -> Result<Prechecked<'h>, Reply> {
         let i = &self.inner;
         if let Some(len) = head.content_length
             && len > u64::try_from(i.body_limit).unwrap_or(u64::MAX)
@@ -342,14 +351,17 @@ impl<S: DedupStore> Guard<S> {
             }));
         }
         if i.report_only {
-            return Ok(());
+            return Ok(Prechecked::default());
         }
         if !self.ip_allowed(head) {
             return Err(self.reject(Rejection::IpNotAllowed));
         }
-        i.verifier
-            .precheck(&head.headers)
-            .map_err(|e| self.reject(Rejection::Verify(e)))
+        match i.verifier.scheme().parse(head.headers) {
+            Ok(parsed) => Ok(Prechecked {
+                parsed: Some(parsed),
+            }),
+            Err(e) => Err(self.reject(Rejection::Verify(e))),
+        }
     }
 
     fn ip_allowed(&self, head: &Head<'_>) -> bool {
@@ -367,9 +379,16 @@ impl<S: DedupStore> Guard<S> {
     }
 
     /// Verify the buffered body, answer challenges, derive the dedup key.
-    /// `path_and_query` is the request target (`/hooks?x=1`), used with the configured
-    /// public URL for URL-signing schemes.
-    pub fn check(&self, head: &Head<'_>, body: &[u8], path_and_query: Option<&str>) -> Checked {
+    /// `prechecked` is what [`precheck`](Self::precheck) returned for this request's
+    /// head (its headers are not parsed again). `path_and_query` is the request target
+    /// (`/hooks?x=1`), used with the configured public URL for URL-signing schemes.
+    pub fn check(
+        &self,
+        head: &Head<'_>,
+        prechecked: Prechecked<'_>,
+        body: &[u8],
+        path_and_query: Option<&str>,
+    ) -> Checked {
         let i = &self.inner;
         let url = match (&i.public_url, path_and_query) {
             (Some(base), Some(pq)) => Some(format!("{}{}", base.trim_end_matches('/'), pq)),
@@ -383,7 +402,11 @@ impl<S: DedupStore> Guard<S> {
         };
         let scheme = i.verifier.scheme().name();
         let verified = if !i.report_only || self.ip_allowed(head) {
-            i.verifier.verify_request(&req).map_err(Rejection::Verify)
+            match &prechecked.parsed {
+                Some(parsed) => i.verifier.verify_parsed(&req, parsed),
+                None => i.verifier.verify_request(&req),
+            }
+            .map_err(Rejection::Verify)
         } else {
             Err(Rejection::IpNotAllowed)
         };
@@ -687,5 +710,104 @@ impl<S: DedupStore> GuardBuilder<S> {
                 responder: self.responder,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::scheme::{Scheme, SignInput};
+    use crate::schemes::Github;
+    use crate::{Algorithm, HeaderKey, Tolerance, VerifyError};
+
+    static GITHUB: Github = Github::new();
+
+    /// GitHub's scheme, counting how often the headers are parsed.
+    #[derive(Debug)]
+    struct CountingParses(Arc<AtomicUsize>);
+
+    impl Scheme for CountingParses {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        fn algorithm(&self) -> Algorithm {
+            GITHUB.algorithm()
+        }
+        fn default_tolerance(&self) -> Option<Tolerance> {
+            None
+        }
+        fn required_headers(&self) -> &[HeaderKey] {
+            GITHUB.required_headers()
+        }
+        fn parse_into<'r>(
+            &self,
+            headers: &'r dyn Headers,
+            parsed: &mut Parsed<'r>,
+        ) -> Result<(), VerifyError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            GITHUB.parse_into(headers, parsed)
+        }
+        fn signed_content(
+            &self,
+            req: &Request<'_>,
+            parsed: &Parsed<'_>,
+            variant: usize,
+            sink: &mut dyn FnMut(&[u8]),
+        ) {
+            GITHUB.signed_content(req, parsed, variant, sink);
+        }
+        fn sign_headers(
+            &self,
+            tag: &[u8],
+            input: &SignInput<'_>,
+            timestamp: &str,
+            id: &str,
+        ) -> Vec<(String, String)> {
+            GITHUB.sign_headers(tag, input, timestamp, id)
+        }
+    }
+
+    #[test]
+    fn precheck_and_check_parse_the_headers_once() {
+        let parses = Arc::new(AtomicUsize::new(0));
+        let verifier = Verifier::builder(CountingParses(Arc::clone(&parses)))
+            .secret("It's a Secret to Everybody")
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier).build().unwrap();
+        let headers = [(
+            "X-Hub-Signature-256",
+            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        )];
+        let head = Head {
+            headers: &headers,
+            peer: None,
+            content_length: None,
+        };
+        let prechecked = guard.precheck(&head).unwrap();
+        assert_eq!(parses.load(Ordering::SeqCst), 1);
+        let checked = guard.check(&head, prechecked, b"Hello, World!", Some("/hooks"));
+        assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
+        assert_eq!(
+            parses.load(Ordering::SeqCst),
+            1,
+            "check parsed the headers again"
+        );
+
+        // Report-only mode skips the precheck's parse: check parses, once.
+        let verifier = Verifier::builder(CountingParses(Arc::clone(&parses)))
+            .secret("It's a Secret to Everybody")
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_report_only(true)
+            .build()
+            .unwrap();
+        let prechecked = guard.precheck(&head).unwrap();
+        let checked = guard.check(&head, prechecked, b"Hello, World!", Some("/hooks"));
+        assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
+        assert_eq!(parses.load(Ordering::SeqCst), 2);
     }
 }
