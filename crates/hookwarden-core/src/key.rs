@@ -105,9 +105,9 @@ impl KeyState {
         feed: &mut Feed<'_>,
     ) -> Option<usize> {
         match self {
-            Self::Sha1(m) => first_equal(&mac_tag(m, feed), candidates),
-            Self::Sha256(m) => first_equal(&mac_tag(m, feed), candidates),
-            Self::Sha512(m) => first_equal(&mac_tag(m, feed), candidates),
+            Self::Sha1(m) => first_equal(&mac(m, feed), candidates),
+            Self::Sha256(m) => first_equal(&mac(m, feed), candidates),
+            Self::Sha512(m) => first_equal(&mac(m, feed), candidates),
             #[cfg(feature = "ed25519")]
             Self::Ed25519(public) => candidates.iter().position(|c| {
                 let Ok(sig) = ed25519_dalek::Signature::from_slice(c.as_bytes()) else {
@@ -127,18 +127,17 @@ impl KeyState {
     }
 }
 
-fn mac_tag<M: Mac + Clone>(prekeyed: &M, feed: &mut Feed<'_>) -> Tag {
+fn mac<M: Mac + Clone>(prekeyed: &M, feed: &mut Feed<'_>) -> hmac::digest::Output<M> {
     let mut mac = prekeyed.clone();
     feed(&mut |chunk| mac.update(chunk));
-    let out = mac.finalize().into_bytes();
-    Tag::from_mac_output(&out)
+    mac.finalize().into_bytes()
 }
 
 /// Index of the first candidate equal to `computed`, each comparison in constant time.
-fn first_equal(computed: &Tag, candidates: &[Tag]) -> Option<usize> {
+fn first_equal(computed: &[u8], candidates: &[Tag]) -> Option<usize> {
     let mut found = None;
     for (i, c) in candidates.iter().enumerate() {
-        if bool::from(ct_eq(c.as_bytes(), computed.as_bytes())) && found.is_none() {
+        if bool::from(ct_eq(c.as_bytes(), computed)) && found.is_none() {
             found = Some(i);
         }
     }

@@ -31,18 +31,6 @@ impl Tag {
         Some(tag)
     }
 
-    /// A tag from a MAC output of at most [`MAX_TAG_LEN`] bytes (every supported hash).
-    pub(crate) fn from_mac_output(bytes: &[u8]) -> Self {
-        let n = bytes.len().min(MAX_TAG_LEN);
-        let mut tag = Self {
-            bytes: [0; MAX_TAG_LEN],
-            len: 0,
-        };
-        tag.bytes[..n].copy_from_slice(&bytes[..n]);
-        tag.len = u8::try_from(n).unwrap_or(u8::MAX);
-        tag
-    }
-
     /// Decode standard base64 (with padding) into a tag; `None` when invalid, empty or
     /// too long.
     #[must_use]

@@ -184,11 +184,23 @@ fn parse_standard<'r>(
     Ok(())
 }
 
+/// The signed content, `id.timestamp.body`: the short `id.timestamp.` prefix is
+/// assembled on the stack (one MAC update instead of four), the body is fed as is.
 fn content(req: &Request<'_>, parsed: &Parsed<'_>, sink: &mut dyn FnMut(&[u8])) {
-    sink(parsed.id.unwrap_or_default());
-    sink(b".");
-    sink(parsed.timestamp_raw);
-    sink(b".");
+    let (id, ts) = (parsed.id.unwrap_or_default(), parsed.timestamp_raw);
+    let mut prefix = arrayvec::ArrayVec::<u8, 128>::new();
+    if prefix.try_extend_from_slice(id).is_ok()
+        && prefix.try_push(b'.').is_ok()
+        && prefix.try_extend_from_slice(ts).is_ok()
+        && prefix.try_push(b'.').is_ok()
+    {
+        sink(&prefix);
+    } else {
+        sink(id);
+        sink(b".");
+        sink(ts);
+        sink(b".");
+    }
     sink(req.body);
 }
 
