@@ -257,8 +257,9 @@ def render(runs, dirs, repo, command):
         f"{'yes (`sha_ni` flag present)' if sha_ni else 'no (`sha_ni` flag absent)'}; "
         f"{rustc}; criterion {versions.get('criterion', '?')}, `bench` profile. "
         f"Load average when the tables were generated: {' '.join(load)}.",
-        "- Shared with other engineers' builds while measuring: absolute times are inflated "
-        "and noisy, so compare ratios within a run. Each figure is criterion's median; each "
+        "- A virtual machine whose speed drifts from one benchmark to the next even when "
+        "nothing else runs (and more when it is shared): absolute times are noisy, so "
+        "compare ratios within a run. Each figure is criterion's median; each "
         f"ratio is taken within one run, and the tables show the median over {len(runs)} "
         f"run{'s' if len(runs) != 1 else ''} (times and ratios each the median of their own "
         "per-run values).",
