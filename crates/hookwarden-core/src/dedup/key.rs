@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -28,10 +28,59 @@ pub const MAX_KEY_LEN: usize = 255;
 /// assert_eq!(long.as_str().len(), "ns:sha256:".len() + 64);
 /// assert_ne!(long, DedupKey::new("ns", &"x".repeat(301)));
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DedupKey(Arc<str>);
+#[derive(Clone)]
+pub struct DedupKey {
+    key: Arc<str>,
+    /// The first 128 bits of the key's SHA-256, computed once on first use (the
+    /// memory store looks the key up by it at claim and again at completion) and
+    /// carried along by clones made after that.
+    digest: OnceLock<[u8; 16]>,
+}
+
+impl PartialEq for DedupKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for DedupKey {}
+
+impl std::hash::Hash for DedupKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl PartialOrd for DedupKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DedupKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
 
 impl DedupKey {
+    fn from_arc(key: Arc<str>) -> Self {
+        Self {
+            key,
+            digest: OnceLock::new(),
+        }
+    }
+
+    /// The first 128 bits of the key's SHA-256, computed once per key value.
+    pub(crate) fn digest(&self) -> [u8; 16] {
+        *self.digest.get_or_init(|| {
+            let d = Sha256::digest(self.key.as_bytes());
+            let mut out = [0; 16];
+            out.copy_from_slice(&d[..16]);
+            out
+        })
+    }
+
     /// `"{namespace}:{key}"`, hashed when longer than [`MAX_KEY_LEN`] bytes.
     #[must_use]
     pub fn new(namespace: &str, key: &str) -> Self {
@@ -43,7 +92,7 @@ impl DedupKey {
                 && s.try_push(':').is_ok()
                 && s.try_push_str(key).is_ok()
             {
-                return Self(Arc::from(s.as_str()));
+                return Self::from_arc(Arc::from(s.as_str()));
             }
         }
         let digest = Sha256::new()
@@ -58,7 +107,7 @@ impl DedupKey {
         }
         s.push_str("sha256:");
         push_hex(&mut s, &digest);
-        Self(s.into())
+        Self::from_arc(s.into())
     }
 
     /// A key taken as it is, already namespaced (for example read back from a log).
@@ -67,24 +116,24 @@ impl DedupKey {
     #[must_use]
     pub fn from_namespaced(key: &str) -> Self {
         if key.len() <= MAX_KEY_LEN {
-            return Self(key.into());
+            return Self::from_arc(key.into());
         }
         let mut s = String::with_capacity(7 + 64);
         s.push_str("sha256:");
         push_hex(&mut s, &Sha256::digest(key.as_bytes()));
-        Self(s.into())
+        Self::from_arc(s.into())
     }
 
     /// The key.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.key
     }
 
     /// The key's bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.key.as_bytes()
     }
 }
 
@@ -98,25 +147,40 @@ pub(crate) fn push_hex(s: &mut String, bytes: &[u8]) {
 
 impl fmt::Debug for DedupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(&*self.key, f)
     }
 }
 
 impl fmt::Display for DedupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.key)
     }
 }
 
 impl AsRef<str> for DedupKey {
     fn as_ref(&self) -> &str {
-        &self.0
+        &self.key
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_is_computed_once_and_travels_with_clones() {
+        let key = DedupKey::new("ns", "evt_1");
+        let clone_before = key.clone();
+        assert!(key.digest.get().is_none());
+        let d = key.digest();
+        assert_eq!(&d[..], &Sha256::digest(b"ns:evt_1")[..16]);
+        // Cached on this value and on clones made from now on, not on earlier ones.
+        assert!(key.clone().digest.get().is_some());
+        assert!(clone_before.digest.get().is_none());
+        assert_eq!(clone_before.digest(), d);
+        // Equality, order and hashing ignore the cache.
+        assert_eq!(key, DedupKey::new("ns", "evt_1"));
+    }
 
     #[test]
     fn short_keys_are_namespaced_verbatim() {

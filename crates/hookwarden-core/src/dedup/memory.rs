@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
-use sha2::{Digest, Sha256};
 
 use super::key::DedupKey;
 use super::store::{Claim, ClaimToken, DedupStore, StoreError};
@@ -96,11 +95,11 @@ struct KeyHash(u64, u64);
 
 impl KeyHash {
     fn of(key: &DedupKey) -> Self {
-        let d = Sha256::digest(key.as_bytes());
+        let d = key.digest();
         let mut hi = [0; 8];
         let mut lo = [0; 8];
         hi.copy_from_slice(&d[..8]);
-        lo.copy_from_slice(&d[8..16]);
+        lo.copy_from_slice(&d[8..]);
         Self(u64::from_le_bytes(hi), u64::from_le_bytes(lo))
     }
 }
