@@ -13,27 +13,19 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
-use hookwarden_core::{SignInput, Verifier, schemes, sign};
 use sha2::Sha256;
 
-/// Valid as raw bytes (Stripe, GitHub) and as `whsec_` + base64 (Standard Webhooks).
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const SCHEMES: [&str; 3] = ["standard", "stripe", "github"];
+use common::{SCHEMES, SECRET, body, signed};
+
 const SIZES: [(usize, &str); 2] = [(64, "64B"), (1024, "1KiB")];
 /// Work per batch, in bytes hashed: ~1–2 ms per batch whatever the body size.
 const BATCH_BYTES: usize = 2 << 20;
-
-/// A JSON event of exactly `size` bytes, its id first (as Stripe sends it).
-fn body(size: usize) -> Vec<u8> {
-    let mut b = br#"{"id":"evt_1NG8Du2eZvKYlo2CU","pad":""#.to_vec();
-    b.resize(size - 2, b'x');
-    b.extend_from_slice(b"\"}");
-    b
-}
 
 fn time(n: usize, mut f: impl FnMut()) -> Duration {
     let start = Instant::now();
@@ -56,13 +48,6 @@ fn main() {
         .iter()
         .find_map(|a| a.parse().ok())
         .unwrap_or(if benching { 200 } else { 3 });
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap();
     println!("rounds: {rounds} (each: a batch of raw HMACs, then a batch of verify calls)");
     println!("scheme    size  raw/op    verify/op  ratio median (min–max)");
     for (size, label) in SIZES {
@@ -70,25 +55,7 @@ fn main() {
         let n = (BATCH_BYTES / size).max(1);
         let prekeyed = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
         for name in SCHEMES {
-            let scheme = schemes::by_name(name).unwrap();
-            let input = SignInput {
-                body: &body,
-                timestamp: now,
-                id: Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
-                url: None,
-            };
-            let mut headers = http::HeaderMap::new();
-            for (k, v) in sign(&*scheme, &SECRET.into(), &input).unwrap() {
-                headers.append(
-                    http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                    http::HeaderValue::from_str(&v).unwrap(),
-                );
-            }
-            let verifier = Verifier::builder_arc(scheme)
-                .secret(SECRET)
-                .build()
-                .unwrap();
-            assert!(verifier.verify(&headers, &body, None).is_ok(), "{name}");
+            let (headers, verifier) = signed(name, &body);
             let (mut raw, mut ver, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
                 let r = time(n, || {
