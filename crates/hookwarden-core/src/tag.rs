@@ -22,10 +22,7 @@ impl Tag {
     /// A tag holding `bytes`, or `None` when longer than [`MAX_TAG_LEN`].
     #[must_use]
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        let mut tag = Self {
-            bytes: [0; MAX_TAG_LEN],
-            len: 0,
-        };
+        let mut tag = Self::empty();
         tag.bytes.get_mut(..bytes.len())?.copy_from_slice(bytes);
         tag.len = u8::try_from(bytes.len()).ok()?;
         Some(tag)

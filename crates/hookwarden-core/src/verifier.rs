@@ -95,12 +95,14 @@ impl Verifier {
     }
 
     /// Check the signature headers alone (present, well formed), before reading a body.
+    /// What they hold comes back parsed, for [`verify_parsed`](Self::verify_parsed) once
+    /// the body is in.
     ///
     /// # Errors
     ///
     /// The same header errors as [`verify`](Self::verify).
-    pub fn precheck<H: Headers>(&self, headers: &H) -> Result<(), VerifyError> {
-        self.scheme.parse(headers).map(drop)
+    pub fn precheck<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
+        self.scheme.parse(headers)
     }
 
     /// Verify one delivery: `headers`, the raw `body` bytes and, for URL-signing
@@ -146,7 +148,7 @@ impl Verifier {
     }
 
     /// [`verify_request`](Self::verify_request) for a request whose headers were
-    /// parsed already by this verifier's scheme ([`Scheme::parse`] on `req.headers`):
+    /// parsed already ([`precheck`](Self::precheck) on `req.headers`):
     /// for a pipeline that checks the headers before it reads the body, and parses
     /// them once.
     ///
@@ -156,7 +158,7 @@ impl Verifier {
     /// let headers = [("X-Hub-Signature-256",
     ///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")];
     /// // Before the body arrives:
-    /// let parsed = verifier.scheme().parse(&headers).expect("well-formed headers");
+    /// let parsed = verifier.precheck(&headers).expect("well-formed headers");
     /// // Then:
     /// let req = Request { headers: &headers, body: b"Hello, World!", url: None };
     /// assert!(verifier.verify_parsed(&req, &parsed).is_ok());

@@ -356,7 +356,7 @@ impl<S: DedupStore> Guard<S> {
         if !self.ip_allowed(head) {
             return Err(self.reject(Rejection::IpNotAllowed));
         }
-        match i.verifier.scheme().parse(head.headers) {
+        match i.verifier.precheck(head.headers) {
             Ok(parsed) => Ok(Prechecked {
                 parsed: Some(parsed),
             }),
