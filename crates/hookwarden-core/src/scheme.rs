@@ -56,6 +56,25 @@ pub struct Parsed<'r> {
 }
 
 impl Parsed<'_> {
+    /// Back to empty, as `Parsed::default()`, without rewriting the signatures' space.
+    ///
+    /// ```
+    /// use hookwarden_core::{HeaderKey, Parsed, Tag};
+    /// let mut parsed = Parsed::default();
+    /// parsed.timestamp = Some(1);
+    /// parsed.add_signature(Tag::from_slice(b"sig").unwrap(), &HeaderKey::from_static("x-sig"))?;
+    /// parsed.clear();
+    /// assert!(parsed.signatures.is_empty() && parsed.timestamp.is_none());
+    /// # Ok::<(), hookwarden_core::VerifyError>(())
+    /// ```
+    pub fn clear(&mut self) {
+        self.timestamp = None;
+        self.timestamp_raw = &[];
+        self.id = None;
+        self.signatures.clear();
+        self.token = &[];
+    }
+
     /// Add a decoded candidate signature found in `header`.
     ///
     /// # Errors

@@ -95,6 +95,11 @@ impl Signatures {
         self.0.try_push(tag).is_ok()
     }
 
+    /// Remove every candidate.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
     /// The candidates, in header order.
     #[must_use]
     pub fn as_slice(&self) -> &[Tag] {

@@ -102,7 +102,37 @@ impl Verifier {
     ///
     /// The same header errors as [`verify`](Self::verify).
     pub fn precheck<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        self.scheme.parse(headers)
+        let mut parsed = Parsed::default();
+        self.precheck_into(headers, &mut parsed)?;
+        Ok(parsed)
+    }
+
+    /// [`precheck`](Self::precheck) into `parsed`, in place (its previous content is
+    /// replaced): for a pipeline that keeps the parsed headers in its own state.
+    ///
+    /// ```
+    /// use hookwarden_core::{schemes::Github, Parsed, Verifier};
+    /// let verifier = Verifier::builder(Github::new()).secret("s").build()?;
+    /// let mut parsed = Parsed::default();
+    /// verifier.precheck_into(&[("X-Hub-Signature-256", "sha256=00ff")], &mut parsed)?;
+    /// assert_eq!(parsed.signatures.as_slice()[0].as_bytes(), &[0x00, 0xff]);
+    /// // Reused for the next request: what it held before is gone.
+    /// let no_header: [(&str, &str); 0] = [];
+    /// assert!(verifier.precheck_into(&no_header, &mut parsed).is_err());
+    /// assert!(parsed.signatures.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The same header errors as [`verify`](Self::verify).
+    pub fn precheck_into<'r>(
+        &self,
+        headers: &'r dyn Headers,
+        parsed: &mut Parsed<'r>,
+    ) -> Result<(), VerifyError> {
+        parsed.clear();
+        self.scheme.parse_into(headers, parsed)
     }
 
     /// Verify one delivery: `headers`, the raw `body` bytes and, for URL-signing
@@ -214,8 +244,7 @@ impl Verifier {
                         scheme: scheme.name(),
                         key_index,
                         timestamp,
-                        id_source: scheme.delivery_id(req, parsed),
-                        delivery_id: OnceLock::new(),
+                        id: DeliveryId::from_source(scheme.delivery_id(req, parsed)),
                         signature,
                     });
                 }
@@ -399,9 +428,48 @@ pub struct Verified<'r> {
     scheme: &'static str,
     key_index: usize,
     timestamp: Option<i64>,
-    id_source: IdSource<'r>,
-    delivery_id: OnceLock<Option<Cow<'r, str>>>,
+    id: DeliveryId<'r>,
     signature: Option<Tag>,
+}
+
+/// Where a [`Verified`]'s delivery id is: read only when asked for. A header id is
+/// checked for UTF-8 on each read (a few bytes); a body field is scanned once and
+/// kept; an owned id is shared by clones.
+#[derive(Clone)]
+enum DeliveryId<'r> {
+    None,
+    Bytes(&'r [u8]),
+    BodyField {
+        body: &'r [u8],
+        field: &'static str,
+        found: OnceLock<Option<Cow<'r, str>>>,
+    },
+    Owned(Arc<str>),
+}
+
+impl<'r> DeliveryId<'r> {
+    fn from_source(source: IdSource<'r>) -> Self {
+        match source {
+            IdSource::Bytes(b) => Self::Bytes(b),
+            IdSource::BodyField(body, field) => Self::BodyField {
+                body,
+                field,
+                found: OnceLock::new(),
+            },
+            IdSource::None => Self::None,
+        }
+    }
+
+    fn get(&self) -> Option<&str> {
+        match self {
+            Self::None => None,
+            Self::Bytes(b) => std::str::from_utf8(b).ok(),
+            Self::BodyField { body, field, found } => found
+                .get_or_init(|| IdSource::BodyField(body, field).resolve())
+                .as_deref(),
+            Self::Owned(id) => Some(id),
+        }
+    }
 }
 
 impl PartialEq for Verified<'_> {
@@ -440,9 +508,7 @@ impl Verified<'_> {
     /// `webhook-id`, or a signed body field such as Stripe's event `id`).
     #[must_use]
     pub fn delivery_id(&self) -> Option<&str> {
-        self.delivery_id
-            .get_or_init(|| self.id_source.resolve())
-            .as_deref()
+        self.id.get()
     }
 
     /// The signature that matched, as received (not secret: the sender sent it, but it
@@ -456,13 +522,15 @@ impl Verified<'_> {
     /// An owned copy, independent of the request's lifetime.
     #[must_use]
     pub fn into_owned(self) -> Verified<'static> {
-        let id = self.delivery_id().map(|id| Cow::Owned(id.to_owned()));
+        let id = match self.id.get() {
+            Some(id) => DeliveryId::Owned(Arc::from(id)),
+            None => DeliveryId::None,
+        };
         Verified {
             scheme: self.scheme,
             key_index: self.key_index,
             timestamp: self.timestamp,
-            id_source: IdSource::None,
-            delivery_id: OnceLock::from(id),
+            id,
             signature: self.signature,
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -31,10 +31,10 @@ pub const MAX_KEY_LEN: usize = 255;
 #[derive(Clone)]
 pub struct DedupKey {
     key: Arc<str>,
-    /// The first 128 bits of the key's SHA-256, computed once on first use (the
-    /// memory store looks the key up by it at claim and again at completion) and
-    /// carried along by clones made after that.
-    digest: OnceLock<[u8; 16]>,
+    /// The first 128 bits of the key's SHA-256, computed with the key (one SHA-256
+    /// block for a key of up to 55 bytes): the memory store looks the key up by it at
+    /// claim and again at completion.
+    digest: [u8; 16],
 }
 
 impl PartialEq for DedupKey {
@@ -65,20 +65,15 @@ impl Ord for DedupKey {
 
 impl DedupKey {
     fn from_arc(key: Arc<str>) -> Self {
-        Self {
-            key,
-            digest: OnceLock::new(),
-        }
+        let d = Sha256::digest(key.as_bytes());
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&d[..16]);
+        Self { key, digest }
     }
 
-    /// The first 128 bits of the key's SHA-256, computed once per key value.
+    /// The first 128 bits of the key's SHA-256.
     pub(crate) fn digest(&self) -> [u8; 16] {
-        *self.digest.get_or_init(|| {
-            let d = Sha256::digest(self.key.as_bytes());
-            let mut out = [0; 16];
-            out.copy_from_slice(&d[..16]);
-            out
-        })
+        self.digest
     }
 
     /// `"{namespace}:{key}"`, hashed when longer than [`MAX_KEY_LEN`] bytes.
@@ -168,18 +163,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_digest_is_computed_once_and_travels_with_clones() {
+    fn the_digest_is_the_sha256_prefix_of_the_stored_key() {
         let key = DedupKey::new("ns", "evt_1");
-        let clone_before = key.clone();
-        assert!(key.digest.get().is_none());
-        let d = key.digest();
-        assert_eq!(&d[..], &Sha256::digest(b"ns:evt_1")[..16]);
-        // Cached on this value and on clones made from now on, not on earlier ones.
-        assert!(key.clone().digest.get().is_some());
-        assert!(clone_before.digest.get().is_none());
-        assert_eq!(clone_before.digest(), d);
-        // Equality, order and hashing ignore the cache.
-        assert_eq!(key, DedupKey::new("ns", "evt_1"));
+        assert_eq!(&key.digest()[..], &Sha256::digest(b"ns:evt_1")[..16]);
+        assert_eq!(key.clone().digest(), key.digest());
+        let long = DedupKey::new("ns", &"x".repeat(300));
+        assert_eq!(&long.digest()[..], &Sha256::digest(long.as_bytes())[..16]);
+        let raw = DedupKey::from_namespaced("ns:evt_1");
+        assert_eq!(raw.digest(), key.digest());
+        assert_ne!(DedupKey::new("ns", "evt_2").digest(), key.digest());
     }
 
     #[test]
