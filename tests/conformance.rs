@@ -18,8 +18,8 @@ use std::time::Duration;
 use futures_util::Stream;
 use hookwarden::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError};
 use hookwarden::receive::{
-    Admission, Challenge, Checked, Delivery, Guard, GuardBuilder, Head, Outcome, Rejection, Reply,
-    ReportOnly,
+    Admission, Challenge, Checked, Delivery, Guard, GuardBuilder, Head, Outcome, Prechecked,
+    Rejection, Reply, ReportOnly,
 };
 use hookwarden::schemes::StandardWebhooks;
 use hookwarden::{ManualClock, SignInput, Verifier, sign};
@@ -851,10 +851,10 @@ impl<D: DedupStore> Driver for Core<D> {
             peer,
             content_length,
         };
-        let prechecked = match g.precheck(&head) {
-            Ok(prechecked) => prechecked,
-            Err(reply) => return Self::reply(reply),
-        };
+        let mut prechecked = Prechecked::default();
+        if let Err(reply) = g.precheck(&head, &mut prechecked) {
+            return Self::reply(reply);
+        }
         // Buffer with the hard limit, counted chunk by chunk.
         let mut body = Vec::new();
         for chunk in &req.chunks {
@@ -865,11 +865,11 @@ impl<D: DedupStore> Driver for Core<D> {
             }
             body.extend_from_slice(chunk);
         }
-        let checked = match g.check(&head, prechecked, &body, Some("/hooks")) {
+        let checked = match g.check(&head, &prechecked, &body, Some("/hooks")) {
             Checked::Verified(c) => c,
             Checked::Respond(reply) => return Self::reply(reply),
         };
-        let mut admitted = match g.claim(*checked).await {
+        let mut admitted = match g.claim(checked).await {
             Admission::Proceed(a) => a,
             Admission::Respond(reply) => return Self::reply(reply),
         };

@@ -9,7 +9,7 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::http::header;
 use actix_web::{Error, HttpMessage};
 use hookwarden_core::dedup::{DedupStore, MemoryStore};
-use hookwarden_core::receive::{Admission, Checked, Guard, Head, Rejection, Reply};
+use hookwarden_core::receive::{Admission, Checked, Guard, Head, Prechecked, Rejection, Reply};
 
 use crate::headers::ActixHeaders;
 use crate::response::reply_to_response;
@@ -144,10 +144,10 @@ where
                 peer,
                 content_length,
             };
-            let prechecked = match guard.precheck(&head) {
-                Ok(prechecked) => prechecked,
-                Err(reply) => return Ok(respond(req, reply)),
-            };
+            let mut prechecked = Prechecked::default();
+            if let Err(reply) = guard.precheck(&head, &mut prechecked) {
+                return Ok(respond(req, reply));
+            }
             // A hard limit counted while streaming: holds for chunked bodies too.
             let bytes = match to_bytes_limited(BodyStream::new(payload), guard.body_limit()).await {
                 Ok(Ok(bytes)) => bytes,
@@ -160,12 +160,12 @@ where
                 }
             };
             let target = req.uri().path_and_query().map(|pq| pq.as_str());
-            let checked = guard.check(&head, prechecked, &bytes, target);
+            let checked = guard.check(&head, &prechecked, &bytes, target);
             let checked = match checked {
                 Checked::Verified(checked) => checked,
                 Checked::Respond(reply) => return Ok(respond(req, reply)),
             };
-            let mut admitted = match guard.claim(*checked).await {
+            let mut admitted = match guard.claim(checked).await {
                 Admission::Proceed(admitted) => admitted,
                 Admission::Respond(reply) => return Ok(respond(req, reply)),
             };

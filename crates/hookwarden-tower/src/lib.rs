@@ -35,6 +35,7 @@
 //! `ConnectInfo<SocketAddr>`.
 #![forbid(unsafe_code)]
 
+mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;

@@ -6,12 +6,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hookwarden_core::dedup::{DedupStore, MemoryStore};
-use hookwarden_core::receive::{Admission, Checked, Guard, Head, Rejection};
+use hookwarden_core::receive::{Admission, Checked, Guard, Head, Prechecked};
 use http::{Request, Response, header};
 use http_body::Body;
-use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use http_body_util::{Either, Full};
 use tower_service::Service;
 
+use crate::body::read_limited;
 use crate::future::ResponseFuture;
 use crate::response::{ResponseBody, reply_to_response};
 
@@ -66,7 +67,6 @@ where
     D: DedupStore,
     ReqBody: Body + Send + 'static,
     ReqBody::Data: Send,
-    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     ResBody: Send + 'static,
 {
     type Response = Response<ResponseBody<ResBody>>;
@@ -94,29 +94,20 @@ where
                 // `Head` borrows the headers as `&dyn Headers`: keep it out of awaits.
                 // The parsed signature headers borrow `parts.headers` across the
                 // body's await (plain bytes: the future stays `Send`).
-                let prechecked = {
+                let mut prechecked = Prechecked::default();
+                {
                     let head = Head {
                         headers: &parts.headers,
                         peer,
                         content_length,
                     };
-                    match guard.precheck(&head) {
-                        Ok(prechecked) => prechecked,
-                        Err(reply) => return Ok(reply_to_response(reply)),
+                    if let Err(reply) = guard.precheck(&head, &mut prechecked) {
+                        return Ok(reply_to_response(reply));
                     }
-                };
-                let bytes = match Limited::new(body, guard.body_limit()).collect().await {
-                    Ok(collected) => collected.to_bytes(),
-                    Err(e) => {
-                        let rejection = if e.downcast_ref::<LengthLimitError>().is_some() {
-                            Rejection::BodyTooLarge {
-                                limit: guard.body_limit(),
-                            }
-                        } else {
-                            Rejection::BodyUnreadable
-                        };
-                        return Ok(reply_to_response(guard.reject(rejection)));
-                    }
+                }
+                let bytes = match read_limited(body, guard.body_limit()).await {
+                    Ok(bytes) => bytes,
+                    Err(rejection) => return Ok(reply_to_response(guard.reject(rejection))),
                 };
                 let checked = {
                     let head = Head {
@@ -128,12 +119,12 @@ where
                         .uri
                         .path_and_query()
                         .map(http::uri::PathAndQuery::as_str);
-                    match guard.check(&head, prechecked, &bytes, target) {
+                    match guard.check(&head, &prechecked, &bytes, target) {
                         Checked::Verified(checked) => checked,
                         Checked::Respond(reply) => return Ok(reply_to_response(reply)),
                     }
                 };
-                let mut admitted = match guard.claim(*checked).await {
+                let mut admitted = match guard.claim(checked).await {
                     Admission::Proceed(admitted) => admitted,
                     Admission::Respond(reply) => return Ok(reply_to_response(reply)),
                 };

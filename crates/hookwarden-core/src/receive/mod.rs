@@ -239,9 +239,13 @@ impl<S: DedupStore> Admitted<S> {
 
 /// The result of [`Guard::check`]: go on to [`Guard::claim`], or answer now.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per request and matched at once: moving it is cheaper than boxing it"
+)]
 pub enum Checked {
     /// Verified (or report-only): claim it next.
-    Verified(Box<CheckedDelivery>),
+    Verified(CheckedDelivery),
     /// Answer with this reply (a rejection or a challenge), without the handler.
     Respond(Reply),
 }
@@ -267,10 +271,14 @@ pub enum Admission<S: DedupStore> {
 }
 
 /// What [`Guard::precheck`] read from the head (the parsed signature headers), for
-/// [`Guard::check`]: the headers are parsed once per request.
+/// [`Guard::check`]: the headers are parsed once per request. Start from
+/// `Prechecked::default()` where the request's state lives (an adapter's future):
+/// the precheck fills it in place.
 #[derive(Debug, Default)]
 pub struct Prechecked<'h> {
-    parsed: Option<Parsed<'h>>,
+    parsed: Parsed<'h>,
+    /// Whether `parsed` holds this request's headers.
+    done: bool,
 }
 
 /// What [`Guard::precheck`] needs from the request head.
@@ -328,8 +336,9 @@ impl<S: DedupStore> Guard<S> {
     }
 
     /// Checks made from the request head alone, before the body is read: client
-    /// address, declared length, signature headers. The parsed headers come back as
-    /// [`Prechecked`], to hand to [`check`](Self::check) with the body.
+    /// address, declared length, signature headers. The parsed headers are written
+    /// into `prechecked` (in place: they are a few hundred bytes), to hand to
+    /// [`check`](Self::check) with the body.
     ///
     /// In report-only mode only the body limit is enforced here; the other findings
     /// are reported by [`check`](Self::check).
@@ -341,7 +350,12 @@ impl<S: DedupStore> Guard<S> {
         clippy::result_large_err,
         reason = "the reply is consumed at once by the adapter; boxing would allocate per rejection"
     )]
-    pub fn precheck<'h>(&self, head: &Head<'h>) -> Result<Prechecked<'h>, Reply> {
+    pub fn precheck<'h>(
+        &self,
+        head: &Head<'h>,
+        prechecked: &mut Prechecked<'h>,
+    ) -> Result<(), Reply> {
+        prechecked.done = false;
         let i = &self.inner;
         if let Some(len) = head.content_length
             && len > u64::try_from(i.body_limit).unwrap_or(u64::MAX)
@@ -351,15 +365,19 @@ impl<S: DedupStore> Guard<S> {
             }));
         }
         if i.report_only {
-            return Ok(Prechecked::default());
+            return Ok(());
         }
         if !self.ip_allowed(head) {
             return Err(self.reject(Rejection::IpNotAllowed));
         }
-        match i.verifier.precheck(head.headers) {
-            Ok(parsed) => Ok(Prechecked {
-                parsed: Some(parsed),
-            }),
+        match i
+            .verifier
+            .precheck_into(head.headers, &mut prechecked.parsed)
+        {
+            Ok(()) => {
+                prechecked.done = true;
+                Ok(())
+            }
             Err(e) => Err(self.reject(Rejection::Verify(e))),
         }
     }
@@ -385,7 +403,7 @@ impl<S: DedupStore> Guard<S> {
     pub fn check(
         &self,
         head: &Head<'_>,
-        prechecked: Prechecked<'_>,
+        prechecked: &Prechecked<'_>,
         body: &[u8],
         path_and_query: Option<&str>,
     ) -> Checked {
@@ -402,9 +420,10 @@ impl<S: DedupStore> Guard<S> {
         };
         let scheme = i.verifier.scheme().name();
         let verified = if !i.report_only || self.ip_allowed(head) {
-            match &prechecked.parsed {
-                Some(parsed) => i.verifier.verify_parsed(&req, parsed),
-                None => i.verifier.verify_request(&req),
+            if prechecked.done {
+                i.verifier.verify_parsed(&req, &prechecked.parsed)
+            } else {
+                i.verifier.verify_request(&req)
             }
             .map_err(Rejection::Verify)
         } else {
@@ -414,10 +433,10 @@ impl<S: DedupStore> Guard<S> {
             Ok(v) => v,
             Err(rejection) if i.report_only => {
                 log_rejection(scheme, &rejection, true);
-                return Checked::Verified(Box::new(CheckedDelivery {
+                return Checked::Verified(CheckedDelivery {
                     delivery: None,
                     report: Some(ReportOnly { rejection }),
-                }));
+                });
             }
             Err(rejection) => return Checked::Respond(self.reject(rejection)),
         };
@@ -439,17 +458,20 @@ impl<S: DedupStore> Guard<S> {
                 return Checked::Respond(reply);
             }
         }
+        // Owned first: the key is derived from the owned id (a header id is not read
+        // and checked twice).
+        let verified = verified.into_owned();
         let dedup_key = i
             .store
             .as_ref()
             .and_then(|_| i.dedup.key_for(&verified, &req));
-        Checked::Verified(Box::new(CheckedDelivery {
+        Checked::Verified(CheckedDelivery {
             delivery: Some(Delivery {
-                verified: verified.into_owned(),
+                verified,
                 dedup_key,
             }),
             report: None,
-        }))
+        })
     }
 
     /// Claim the checked delivery in the dedup store.
@@ -786,9 +808,10 @@ mod tests {
             peer: None,
             content_length: None,
         };
-        let prechecked = guard.precheck(&head).unwrap();
+        let mut prechecked = Prechecked::default();
+        guard.precheck(&head, &mut prechecked).unwrap();
         assert_eq!(parses.load(Ordering::SeqCst), 1);
-        let checked = guard.check(&head, prechecked, b"Hello, World!", Some("/hooks"));
+        let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
         assert_eq!(
             parses.load(Ordering::SeqCst),
@@ -805,8 +828,9 @@ mod tests {
             .with_report_only(true)
             .build()
             .unwrap();
-        let prechecked = guard.precheck(&head).unwrap();
-        let checked = guard.check(&head, prechecked, b"Hello, World!", Some("/hooks"));
+        let mut prechecked = Prechecked::default();
+        guard.precheck(&head, &mut prechecked).unwrap();
+        let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
         assert_eq!(parses.load(Ordering::SeqCst), 2);
     }
