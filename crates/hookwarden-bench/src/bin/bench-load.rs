@@ -18,7 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let requests: usize = arg("--requests").map_or(Ok(200_000), |n| n.parse())?;
     let connections: usize = arg("--connections").map_or(Ok(32), |n| n.parse())?;
     let size: usize = arg("--size").map_or(Ok(1024), |n| n.parse())?;
-    let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH)?;
+    let now = i64::try_from(since_epoch.as_secs())?;
+    // Ids unique across runs too, so a second run against the same server is not
+    // answered from its dedup store.
+    let run = since_epoch.subsec_micros();
 
     let scheme = StandardWebhooks::new();
     let secret = SECRET.into();
@@ -27,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut body = format!(r#"{{"type":"invoice.paid","n":{i},"pad":""#).into_bytes();
         body.resize(size.saturating_sub(2), b'x');
         body.extend_from_slice(b"\"}");
-        let id = format!("msg_{i:012}");
+        let id = format!("msg_{run:06}{i:010}");
         let headers = sign(
             &scheme,
             &secret,

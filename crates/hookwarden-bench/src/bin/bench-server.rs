@@ -1,6 +1,7 @@
 //! A receiver for throughput comparisons: `--framework axum|actix` and `--mode bare`
-//! (a bytes handler) or `--mode layer` (the same handler behind hookwarden: Standard
-//! Webhooks verification + in-memory dedup).
+//! (a bytes handler), `--mode layer` (the same handler behind hookwarden: Standard
+//! Webhooks verification + in-memory dedup) or `--mode verify` (behind hookwarden
+//! without dedup: what the dedup step costs is the difference with `layer`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,19 +16,24 @@ async fn handler(body: Bytes) -> &'static str {
     "ok"
 }
 
-fn guard() -> Result<Guard, hookwarden_core::ConfigError> {
+fn guard(mode: &str) -> Result<Guard, hookwarden_core::ConfigError> {
     let verifier = Verifier::builder(StandardWebhooks::new())
         .secret(SECRET)
         .build()?;
-    Guard::builder(verifier).build()
+    let builder = Guard::builder(verifier);
+    if mode == "verify" {
+        builder.without_dedup().build()
+    } else {
+        builder.build()
+    }
 }
 
 fn axum(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::new().route("/hooks", post(handler));
     let router = match mode {
         "bare" => router,
-        "layer" => router.layer(hookwarden_tower::WebhookLayer::new(guard()?)),
-        other => return Err(format!("unknown mode {other}: bare or layer").into()),
+        "layer" | "verify" => router.layer(hookwarden_tower::WebhookLayer::new(guard(mode)?)),
+        other => return Err(format!("unknown mode {other}: bare, layer or verify").into()),
     };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -49,10 +55,10 @@ fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::erro
     use actix_web::{App, HttpServer, middleware::Condition, web};
     let layer = match mode {
         "bare" => false,
-        "layer" => true,
-        other => return Err(format!("unknown mode {other}: bare or layer").into()),
+        "layer" | "verify" => true,
+        other => return Err(format!("unknown mode {other}: bare, layer or verify").into()),
     };
-    let guard = guard()?;
+    let guard = guard(mode)?;
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new().service(
