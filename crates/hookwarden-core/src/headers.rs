@@ -79,7 +79,18 @@ impl HeaderKey {
         })
     }
 
-    pub(crate) fn static_name(&self) -> Option<&'static str> {
+    /// The name, when it was known at compile time ([`from_static`](Self::from_static)):
+    /// an adapter can build its framework's own header name from it without
+    /// allocating.
+    ///
+    /// ```
+    /// use hookwarden_core::HeaderKey;
+    /// assert_eq!(HeaderKey::from_static("webhook-id").static_name(), Some("webhook-id"));
+    /// assert_eq!(HeaderKey::new("webhook-id")?.static_name(), None);
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn static_name(&self) -> Option<&'static str> {
         match self.name {
             Cow::Borrowed(s) => Some(s),
             Cow::Owned(_) => None,
