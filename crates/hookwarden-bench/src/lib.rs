@@ -1,10 +1,15 @@
 //! Benchmarks and load tools for hookwarden; not published.
 //!
-//! - `bench-server --mode bare|layer [--addr A]`: an axum app answering `POST /hooks`
-//!   with a bare `Bytes` handler, or the same handler behind hookwarden's layer
-//!   (Standard Webhooks verification + in-memory dedup).
+//! - `bench-server --framework axum|actix --mode bare|hmac|layer|verify [--addr A]
+//!   [--threads T]`: an app answering `POST /hooks` with a bare bytes handler, the same
+//!   handler computing a raw prekeyed HMAC-SHA256 of the body (`hmac`), or the handler
+//!   behind hookwarden (Standard Webhooks verification + in-memory dedup, `layer`;
+//!   without dedup, `verify`).
 //! - `bench-load --addr A [--requests N] [--connections C]`: signs N unique 1 KiB
 //!   deliveries up front, sends them over C keep-alive connections, prints req/s.
+//! - `bench-compare --a A --b B [--rounds R] [--batch N] [--connections C]`: the same
+//!   load sent to two servers in alternating batches; prints each round's B/A rate
+//!   ratio and their median (steady on a machine whose speed drifts).
 //! - `load-fault [--requests N] [--connections C] [--outage-ms MS]`: the load and fault
 //!   test ([`load_fault`]): axum and actix receivers, in-memory store then Redis
 //!   restarted midway, mixed traffic; exits non-zero on any violation.
