@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use arrayvec::ArrayVec;
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -56,9 +58,10 @@ const BODY_SHA256: &str = "bodySHA256";
 /// receiver that trusts the request's own query would then accept a JSON body of the
 /// attacker's choosing. With a fixed URL, the query cannot move.
 ///
-/// **Allocation**: unlike the other HMAC schemes, form bodies are decoded and sorted
-/// into a temporary `Vec` for each MAC computed. JSON bodies and empty bodies do not
-/// allocate.
+/// **Allocation**: form bodies of up to 4 KiB and 64 parameters (Twilio's are well
+/// under) are decoded and sorted on the stack, as are JSON and empty bodies; a larger
+/// form body, or one whose decoded names or values are not UTF-8, is decoded into a
+/// temporary `Vec` for each MAC computed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Twilio;
 
@@ -137,17 +140,118 @@ fn body_sha256(url: &str) -> Option<Cow<'_, str>> {
         .map(|(_, value)| value)
 }
 
+/// Form bodies up to this many bytes are decoded into a buffer on the stack.
+const STACK_FORM_BYTES: usize = 4096;
+/// ... holding up to this many parameters.
+const STACK_FORM_PARAMS: usize = 64;
+
 /// Feed the form parameters of `body` sorted by name then value, duplicates once.
 fn feed_params(body: &[u8], sink: &mut dyn FnMut(&[u8])) {
-    if body.is_empty() {
+    if body.is_empty() || feed_params_on_stack(body, sink) {
         return;
     }
+    feed_params_on_heap(body, sink);
+}
+
+/// [`feed_params`] through `form_urlencoded`, into a `Vec`: for any body. The reference
+/// the stack path is tested against.
+fn feed_params_on_heap(body: &[u8], sink: &mut dyn FnMut(&[u8])) {
     let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(body).collect();
     params.sort_unstable();
     params.dedup();
     for (name, value) in &params {
         sink(name.as_bytes());
         sink(value.as_bytes());
+    }
+}
+
+/// [`feed_params`] without allocating, for a body of at most [`STACK_FORM_BYTES`] and
+/// [`STACK_FORM_PARAMS`] parameters whose decoded names and values are UTF-8 (a
+/// Twilio request's are): the same split and decoding as `form_urlencoded::parse`
+/// (`&`-separated, empty ones skipped, the first `=` ends the name, `+` is a space,
+/// `%` and two hex digits a byte, any other `%` itself). Returns `false`, having fed
+/// nothing, for any other body.
+fn feed_params_on_stack(body: &[u8], sink: &mut dyn FnMut(&[u8])) -> bool {
+    if body.len() > STACK_FORM_BYTES {
+        return false;
+    }
+    let mut buf = [0u8; STACK_FORM_BYTES];
+    let mut len = 0;
+    // (start, end of name = start of value, end of value) in `buf`.
+    let mut params: ArrayVec<(u16, u16, u16), STACK_FORM_PARAMS> = ArrayVec::new();
+    for sequence in body.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
+        let (name, value) = match memchr::memchr(b'=', sequence) {
+            Some(i) => (&sequence[..i], &sequence[i + 1..]),
+            None => (sequence, &[][..]),
+        };
+        let start = len;
+        len = decode_component(name, &mut buf, len);
+        let mid = len;
+        len = decode_component(value, &mut buf, len);
+        if std::str::from_utf8(&buf[start..mid]).is_err()
+            || std::str::from_utf8(&buf[mid..len]).is_err()
+        {
+            return false;
+        }
+        // `len` <= body.len() <= STACK_FORM_BYTES < u16::MAX: decoding never grows.
+        let (Ok(start), Ok(mid), Ok(end)) =
+            (u16::try_from(start), u16::try_from(mid), u16::try_from(len))
+        else {
+            return false;
+        };
+        if params.try_push((start, mid, end)).is_err() {
+            return false;
+        }
+    }
+    let name = |p: &(u16, u16, u16)| &buf[usize::from(p.0)..usize::from(p.1)];
+    let value = |p: &(u16, u16, u16)| &buf[usize::from(p.1)..usize::from(p.2)];
+    params.sort_unstable_by(|a, b| name(a).cmp(name(b)).then_with(|| value(a).cmp(value(b))));
+    let mut previous: Option<&(u16, u16, u16)> = None;
+    for p in &params {
+        if previous.is_some_and(|q| name(q) == name(p) && value(q) == value(p)) {
+            continue;
+        }
+        sink(name(p));
+        sink(value(p));
+        previous = Some(p);
+    }
+    true
+}
+
+/// Percent-decode `input` (with `+` as a space) into `buf` from `at`; the new end.
+/// Never writes more bytes than `input` has.
+fn decode_component(input: &[u8], buf: &mut [u8], mut at: usize) -> usize {
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        let byte = match b {
+            b'+' => b' ',
+            b'%' => match (
+                input.get(i + 1).and_then(|&h| hex_digit(h)),
+                input.get(i + 2).and_then(|&l| hex_digit(l)),
+            ) {
+                (Some(h), Some(l)) => {
+                    i += 2;
+                    h << 4 | l
+                }
+                _ => b'%',
+            },
+            other => other,
+        };
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = byte;
+            at += 1;
+        }
+        i += 1;
+    }
+    at
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -526,5 +630,82 @@ mod tests {
             .map(|(k, v)| (k.to_ascii_uppercase(), v))
             .collect();
         v.verify(&headers, &body, Some(SDK_URL)).unwrap();
+    }
+
+    type Feed = fn(&[u8], &mut dyn FnMut(&[u8]));
+
+    /// What `feed` passes to the MAC, as one byte string.
+    fn fed(body: &[u8], feed: Feed) -> Vec<u8> {
+        let mut out = Vec::new();
+        feed(body, &mut |chunk: &[u8]| out.extend_from_slice(chunk));
+        out
+    }
+
+    #[test]
+    fn a_twilio_form_is_decoded_on_the_stack() {
+        let body = b"ToCountry=US&Body=Hello+there%21&To=%2B15558675310&From=%2B14158675310&NumMedia=0&ToCity=&Body=Hello+there%21";
+        let mut on_stack = Vec::new();
+        assert!(feed_params_on_stack(body, &mut |c: &[u8]| on_stack.extend_from_slice(c)));
+        assert_eq!(on_stack, fed(body, feed_params_on_heap));
+        assert_eq!(
+            String::from_utf8(on_stack).unwrap(),
+            "BodyHello there!From+14158675310NumMedia0To+15558675310ToCityToCountryUS"
+        );
+    }
+
+    #[test]
+    fn the_stack_path_declines_what_it_cannot_hold() {
+        let declines = |body: &[u8]| {
+            let mut fed_any = false;
+            let taken = feed_params_on_stack(body, &mut |_: &[u8]| fed_any = true);
+            assert!(taken || !fed_any, "fed before declining");
+            !taken
+        };
+        // Over 4 KiB, over 64 parameters, not UTF-8 once decoded.
+        assert!(declines(&vec![b'a'; STACK_FORM_BYTES + 1]));
+        assert!(!declines(&vec![b'a'; STACK_FORM_BYTES]));
+        let many: Vec<u8> = (0..=STACK_FORM_PARAMS)
+            .flat_map(|i| format!("p{i}=v&").into_bytes())
+            .collect();
+        assert!(declines(&many));
+        assert!(declines(b"a=%FF"));
+        assert!(declines(b"a=b&c=\xff"));
+        // Each of those still feeds the same as the reference through `feed_params`.
+        for body in [
+            &vec![b'a'; STACK_FORM_BYTES + 1][..],
+            &many,
+            b"a=%FF&b=%C3%A9",
+        ] {
+            assert_eq!(fed(body, feed_params), fed(body, feed_params_on_heap));
+        }
+    }
+
+    /// Pieces of form bodies whose decoding is always UTF-8.
+    const FORM_TOKENS: &[&str] = &[
+        "x", "y", "=", "&", "+", " ", "%", "%z", "%2B", "%21", "%C3%A9", "é", "%2f", "Sms",
+    ];
+    /// Bytes for arbitrary bodies, invalid UTF-8 included.
+    const FORM_BYTES: &[u8] = b"ab=&+%2Fc3F9 \xc3\xa9\xff";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn the_stack_decoder_agrees_with_form_urlencoded(
+            picks in proptest::collection::vec(0..FORM_TOKENS.len(), 0..60),
+        ) {
+            let body: Vec<u8> = picks.iter().flat_map(|&i| FORM_TOKENS[i].bytes()).collect();
+            let mut on_stack = Vec::new();
+            let taken = feed_params_on_stack(&body, &mut |c: &[u8]| on_stack.extend_from_slice(c));
+            proptest::prop_assert!(taken, "declined {:?}", String::from_utf8_lossy(&body));
+            proptest::prop_assert_eq!(on_stack, fed(&body, feed_params_on_heap));
+        }
+
+        #[test]
+        fn any_form_body_feeds_as_form_urlencoded_does(
+            picks in proptest::collection::vec(0..FORM_BYTES.len(), 0..120),
+        ) {
+            let body: Vec<u8> = picks.iter().map(|&i| FORM_BYTES[i]).collect();
+            proptest::prop_assert_eq!(fed(&body, feed_params), fed(&body, feed_params_on_heap));
+        }
     }
 }
