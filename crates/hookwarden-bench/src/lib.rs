@@ -20,6 +20,43 @@ pub mod load_fault;
 /// The secret both tools use.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
+/// One pre-signed delivery: its headers and body.
+pub type Delivery = (Vec<(String, String)>, bytes::Bytes);
+
+/// `n` unique Standard Webhooks deliveries of `size`-byte JSON bodies, signed with
+/// [`SECRET`] at the current time. Their ids carry the current microsecond too, so a
+/// second run against the same server is not answered from its dedup store.
+///
+/// # Errors
+///
+/// When the clock is before 1970 or signing fails.
+pub fn signed_deliveries(
+    n: usize,
+    size: usize,
+) -> Result<Vec<Delivery>, Box<dyn std::error::Error + Send + Sync>> {
+    use hookwarden_core::{SignInput, schemes::StandardWebhooks, sign};
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let now = i64::try_from(since_epoch.as_secs())?;
+    let run = since_epoch.subsec_micros();
+    let scheme = StandardWebhooks::new();
+    let secret = SECRET.into();
+    let mut prepared = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut body = format!(r#"{{"type":"invoice.paid","n":{i},"pad":""#).into_bytes();
+        body.resize(size.saturating_sub(2), b'x');
+        body.extend_from_slice(b"\"}");
+        let id = format!("msg_{run:06}{i:010}");
+        let input = SignInput {
+            body: &body,
+            timestamp: now,
+            id: Some(&id),
+            url: None,
+        };
+        prepared.push((sign(&scheme, &secret, &input)?, bytes::Bytes::from(body)));
+    }
+    Ok(prepared)
+}
+
 /// Read `--name value` from the command line.
 #[must_use]
 pub fn arg(name: &str) -> Option<String> {

@@ -8,19 +8,17 @@
 //! rate ratio and their median.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hookwarden_bench::{SECRET, arg};
-use hookwarden_core::schemes::StandardWebhooks;
-use hookwarden_core::{SignInput, sign};
+use hookwarden_bench::{Delivery, arg, signed_deliveries};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Prepared = Arc<Vec<(Vec<(String, String)>, Bytes)>>;
+type Prepared = Arc<Vec<Delivery>>;
 
 async fn connect(addr: &str, n: usize) -> Result<Vec<SendRequest<Full<Bytes>>>, BoxError> {
     let mut senders = Vec::with_capacity(n);
@@ -80,30 +78,10 @@ fn main() -> Result<(), BoxError> {
     let rounds: usize = arg("--rounds").map_or(Ok(40), |n| n.parse())?;
     let per_batch: usize = arg("--batch").map_or(Ok(4000), |n| n.parse())?;
     let connections: usize = arg("--connections").map_or(Ok(32), |n| n.parse())?;
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH)?;
-    let now = i64::try_from(since_epoch.as_secs())?;
-    let run = since_epoch.subsec_micros();
-
     // One unique delivery per request and round; A and B (separate processes, separate
     // dedup stores) are each sent every delivery once.
     let total = rounds * per_batch;
-    let scheme = StandardWebhooks::new();
-    let secret = SECRET.into();
-    let mut prepared = Vec::with_capacity(total);
-    for i in 0..total {
-        let mut body = format!(r#"{{"type":"invoice.paid","n":{i},"pad":""#).into_bytes();
-        body.resize(1022, b'x');
-        body.extend_from_slice(b"\"}");
-        let id = format!("msg_{run:06}{i:010}");
-        let input = SignInput {
-            body: &body,
-            timestamp: now,
-            id: Some(&id),
-            url: None,
-        };
-        prepared.push((sign(&scheme, &secret, &input)?, Bytes::from(body)));
-    }
-    let prepared: Prepared = Arc::new(prepared);
+    let prepared: Prepared = Arc::new(signed_deliveries(total, 1024)?);
 
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -3,12 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use bytes::Bytes;
-use hookwarden_bench::{SECRET, arg};
-use hookwarden_core::schemes::StandardWebhooks;
-use hookwarden_core::{SignInput, sign};
+use hookwarden_bench::{arg, signed_deliveries};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
@@ -18,33 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let requests: usize = arg("--requests").map_or(Ok(200_000), |n| n.parse())?;
     let connections: usize = arg("--connections").map_or(Ok(32), |n| n.parse())?;
     let size: usize = arg("--size").map_or(Ok(1024), |n| n.parse())?;
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH)?;
-    let now = i64::try_from(since_epoch.as_secs())?;
-    // Ids unique across runs too, so a second run against the same server is not
-    // answered from its dedup store.
-    let run = since_epoch.subsec_micros();
-
-    let scheme = StandardWebhooks::new();
-    let secret = SECRET.into();
-    let mut prepared = Vec::with_capacity(requests);
-    for i in 0..requests {
-        let mut body = format!(r#"{{"type":"invoice.paid","n":{i},"pad":""#).into_bytes();
-        body.resize(size.saturating_sub(2), b'x');
-        body.extend_from_slice(b"\"}");
-        let id = format!("msg_{run:06}{i:010}");
-        let headers = sign(
-            &scheme,
-            &secret,
-            &SignInput {
-                body: &body,
-                timestamp: now,
-                id: Some(&id),
-                url: None,
-            },
-        )?;
-        prepared.push((headers, Bytes::from(body)));
-    }
-    let prepared = Arc::new(prepared);
+    let prepared = Arc::new(signed_deliveries(requests, size).map_err(|e| e.to_string())?);
 
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?.block_on(async move {
         let start = Instant::now();
