@@ -4,10 +4,11 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 
-use actix_web::body::{BodyLimitExceeded, BodyStream, EitherBody, MessageBody, to_bytes_limited};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header;
 use actix_web::{Error, HttpMessage};
+use futures_util::StreamExt as _;
 use hookwarden_core::dedup::{DedupStore, MemoryStore};
 use hookwarden_core::receive::{Admission, Checked, Guard, Head, Prechecked, Rejection, Reply};
 
@@ -137,7 +138,7 @@ where
                 .and_then(|v| v.parse::<u64>().ok());
             // Taken (not read) first: the parsed signature headers borrow the request
             // across the body's await.
-            let payload = req.take_payload();
+            let mut payload = req.take_payload();
             let headers = ActixHeaders(req.headers());
             let head = Head {
                 headers: &headers,
@@ -148,17 +149,19 @@ where
             if let Err(reply) = guard.precheck(&head, &mut prechecked) {
                 return Ok(respond(req, reply));
             }
-            // A hard limit counted while streaming: holds for chunked bodies too.
-            let bytes = match to_bytes_limited(BodyStream::new(payload), guard.body_limit()).await {
-                Ok(Ok(bytes)) => bytes,
-                Ok(Err(_)) => return Ok(respond(req, guard.reject(Rejection::BodyUnreadable))),
-                Err(BodyLimitExceeded { .. }) => {
-                    let rejection = Rejection::BodyTooLarge {
-                        limit: guard.body_limit(),
-                    };
+            // A hard limit counted while streaming (the guard's `BodyBuffer`): holds for
+            // chunked bodies too; a body received in one chunk is kept without a copy.
+            let mut buffer = guard.body_buffer();
+            while let Some(chunk) = payload.next().await {
+                let pushed = match chunk {
+                    Ok(chunk) => buffer.push(chunk),
+                    Err(_) => Err(Rejection::BodyUnreadable),
+                };
+                if let Err(rejection) = pushed {
                     return Ok(respond(req, guard.reject(rejection)));
                 }
-            };
+            }
+            let bytes = buffer.finish();
             let target = req.uri().path_and_query().map(|pq| pq.as_str());
             let checked = guard.check(&head, &prechecked, &bytes, target);
             let checked = match checked {

@@ -105,7 +105,7 @@ where
                         return Ok(reply_to_response(reply));
                     }
                 }
-                let bytes = match read_limited(body, guard.body_limit()).await {
+                let bytes = match read_limited(body, guard.body_buffer()).await {
                     Ok(bytes) => bytes,
                     Err(rejection) => return Ok(reply_to_response(guard.reject(rejection))),
                 };

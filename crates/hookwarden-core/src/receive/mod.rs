@@ -6,8 +6,8 @@
 //!    allowlist (403), declared `Content-Length` against the body limit (413), the
 //!    scheme's signature headers present and well formed (400). The parsed headers
 //!    ([`Prechecked`]) are kept for step 3, which does not parse them again.
-//! 2. The adapter buffers the body with [`Guard::body_limit`] as a hard limit, counted
-//!    while streaming, so chunked bodies are bounded too (413).
+//! 2. The adapter feeds the body into a [`BodyBuffer`] ([`Guard::body_buffer`]): a
+//!    hard limit counted while streaming, so chunked bodies are bounded too (413).
 //! 3. [`Guard::check`]: the signature and timestamp ([`Verifier::verify_parsed`];
 //!    400/401), then an enabled endpoint [`Challenge`] is answered (200, handler not
 //!    called), then the dedup key is derived.
@@ -34,6 +34,7 @@
 //! | duplicate still being processed | 409 + `Retry-After` |
 //! | dedup store unavailable | 503 + `Retry-After` |
 
+mod body;
 mod challenge;
 mod client_ip;
 mod reply;
@@ -45,6 +46,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+pub use body::BodyBuffer;
 pub use challenge::Challenge;
 pub use reply::{Outcome, Rejection, Reply, Responder};
 
@@ -312,6 +314,13 @@ impl<S: DedupStore> Guard<S> {
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// An empty [`BodyBuffer`] with this guard's body limit, for an adapter to feed
+    /// the request body into, chunk by chunk.
+    #[must_use]
+    pub fn body_buffer(&self) -> BodyBuffer {
+        BodyBuffer::new(self.inner.body_limit)
     }
 
     /// Whether report-only mode is on.
