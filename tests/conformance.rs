@@ -855,16 +855,14 @@ impl<D: DedupStore> Driver for Core<D> {
         if let Err(reply) = g.precheck(&head, &mut prechecked) {
             return Self::reply(reply);
         }
-        // Buffer with the hard limit, counted chunk by chunk.
-        let mut body = Vec::new();
+        // Buffer with the hard limit, counted chunk by chunk, as the adapters do.
+        let mut buffer = g.body_buffer();
         for chunk in &req.chunks {
-            if body.len() + chunk.len() > g.body_limit() {
-                return Self::reply(g.reject(Rejection::BodyTooLarge {
-                    limit: g.body_limit(),
-                }));
+            if let Err(rejection) = buffer.push(chunk.clone().into()) {
+                return Self::reply(g.reject(rejection));
             }
-            body.extend_from_slice(chunk);
         }
+        let body = buffer.finish();
         let checked = match g.check(&head, &prechecked, &body, Some("/hooks")) {
             Checked::Verified(c) => c,
             Checked::Respond(reply) => return Self::reply(reply),
