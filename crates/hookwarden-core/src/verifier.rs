@@ -102,9 +102,7 @@ impl Verifier {
     ///
     /// The same header errors as [`verify`](Self::verify).
     pub fn precheck<'r>(&self, headers: &'r dyn Headers) -> Result<Parsed<'r>, VerifyError> {
-        let mut parsed = Parsed::default();
-        self.precheck_into(headers, &mut parsed)?;
-        Ok(parsed)
+        self.scheme.parse(headers)
     }
 
     /// [`precheck`](Self::precheck) into `parsed`, in place (its previous content is
