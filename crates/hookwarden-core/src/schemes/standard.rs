@@ -159,14 +159,15 @@ fn parse_standard<'r>(
     parsed.id = Some(id);
     let mut ours = 0usize;
     for item in split(sig, b' ').filter(|i| !i.is_empty()) {
-        let Some(comma) = memchr::memchr(b',', item) else {
+        // `version,signature`: the version is a few bytes, checked in place.
+        let Some(signature) = item
+            .strip_prefix(version)
+            .and_then(|rest| rest.strip_prefix(b","))
+        else {
             continue;
         };
-        if &item[..comma] != version {
-            continue;
-        }
         ours += 1;
-        if let Some(tag) = Tag::from_base64(&item[comma + 1..]) {
+        if let Some(tag) = Tag::from_base64(signature) {
             parsed.add_signature(tag, &names.signature)?;
         }
     }
