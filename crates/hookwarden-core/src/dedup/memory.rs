@@ -87,6 +87,11 @@ fn nanos(d: Duration) -> u64 {
 /// How many eviction queues completions are spread over (by key hash), so that
 /// concurrent completions rarely wait for each other.
 const QUEUES: usize = 16;
+/// The least time between two sweeps for in-flight claims whose lease ended, made
+/// when the store is full and no completion has expired (a sweep is O(entries)).
+const SWEEP_EVERY_NS: u64 = 1_000_000_000;
+/// `last_sweep` before the first sweep.
+const NEVER: u64 = u64::MAX;
 
 /// The first 128 bits of the key's SHA-256: the map stores this instead of the
 /// string (collisions would need 2^64 work; the key is never truncated).
@@ -193,6 +198,8 @@ pub struct MemoryStore {
     len: AtomicUsize,
     max_entries: usize,
     evictions: AtomicU64,
+    /// When the last sweep for ended leases ran ([`NEVER`] before the first).
+    last_sweep: AtomicU64,
     time: Time,
 }
 
@@ -273,6 +280,7 @@ impl MemoryStore {
             len: AtomicUsize::new(0),
             max_entries,
             evictions: AtomicU64::new(0),
+            last_sweep: AtomicU64::new(NEVER),
             time: time.map_or_else(|| Time::Monotonic(monotonic_ns()), Time::Manual),
         }
     }
@@ -391,8 +399,9 @@ impl MemoryStore {
 
     /// Pop the oldest completion: the queue fronts are the oldest of each queue; of
     /// those, the one expiring first (with one retention for all: the oldest).
-    /// Ties are broken from queue `start` on, so that no queue is favoured.
-    fn pop_oldest(&self, start: usize) -> Option<Done> {
+    /// Ties are broken from queue `start` on, so that no queue is favoured. With
+    /// `expired_at`, only a completion whose retention ended by then.
+    fn pop_oldest(&self, start: usize, expired_at: Option<u64>) -> Option<Done> {
         loop {
             let mut best: Option<(usize, Done)> = None;
             for q in (0..QUEUES).map(|j| (start + j) % QUEUES) {
@@ -403,6 +412,9 @@ impl MemoryStore {
                 }
             }
             let (q, d) = best?;
+            if expired_at.is_some_and(|now| now < d.expires) {
+                return None;
+            }
             let mut queue = self.lock_done(q);
             // Still the front (another thread may have popped it meanwhile)?
             if queue
@@ -414,16 +426,44 @@ impl MemoryStore {
         }
     }
 
-    /// Make room for one entry and reserve it for the caller (counted in `len`):
-    /// the oldest completed entry goes; failing that, in-flight claims whose lease
-    /// ended. Whether a slot was reserved. Reserving (rather than freeing) the slot
-    /// keeps a busy thread from taking the room another made, over and over.
+    /// Make room for one entry and reserve it for the caller (counted in `len`), in
+    /// the order that loses least: a completion whose retention ended; an in-flight
+    /// claim whose lease ended (its handler overran it); only then the oldest
+    /// completion still retained (an eviction). Whether a slot was reserved.
+    /// Reserving (rather than freeing) the slot keeps a busy thread from taking the
+    /// room another made, over and over.
     fn make_room(&self, now: u64, start: usize) -> bool {
-        while let Some(d) = self.pop_oldest(start) {
+        while let Some(d) = self.pop_oldest(start, Some(now)) {
             if self.drop_done(d, now, true) {
                 return true;
             }
         }
+        if self.sweep_due(now) && self.sweep_reserving(now) {
+            return true;
+        }
+        while let Some(d) = self.pop_oldest(start, None) {
+            if self.drop_done(d, now, true) {
+                return true;
+            }
+        }
+        // Nothing completed to evict: whatever expired, however recent the last sweep.
+        self.sweep_reserving(now)
+    }
+
+    /// Whether a sweep for ended leases may run now (at most one per
+    /// [`SWEEP_EVERY_NS`]); the caller that gets `true` runs it.
+    fn sweep_due(&self, now: u64) -> bool {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        (last == NEVER || now.saturating_sub(last) >= SWEEP_EVERY_NS)
+            && self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Drop every expired entry, keeping one freed slot reserved for the caller.
+    /// Whether any was dropped.
+    fn sweep_reserving(&self, now: u64) -> bool {
         let mut removed = 0;
         self.map.retain(|_, slot| {
             let keep = now < slot.expires;
@@ -731,6 +771,32 @@ mod tests {
         }
         assert!((0..QUEUES).map(|q| s.lock_done(q).len()).sum::<usize>() <= 100);
         drop(inflight);
+    }
+
+    #[test]
+    fn full_store_drops_ended_leases_before_evicting_a_retained_completion() {
+        let (s, time) = store(10);
+        // 5 handlers that will overrun their lease, 5 completed deliveries.
+        for i in 0..5 {
+            new_token(&s, &k(i));
+        }
+        for i in 5..10 {
+            let t = new_token(&s, &k(i));
+            assert!(block_on(s.complete(&k(i), &t, KEEP)).unwrap());
+        }
+        time.advance(LEASE);
+        // 5 new deliveries take the ended leases' room.
+        for i in 10..15 {
+            new_token(&s, &k(i));
+        }
+        assert_eq!(s.evictions(), 0);
+        for i in 5..10 {
+            assert_eq!(block_on(s.claim(&k(i), LEASE)).unwrap(), Claim::Completed);
+        }
+        // Only now, the store being full of live entries, does a completion go.
+        new_token(&s, &k(15));
+        assert_eq!(s.evictions(), 1);
+        assert_eq!(s.len(), 10);
     }
 
     #[test]
