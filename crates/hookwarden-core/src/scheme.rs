@@ -40,7 +40,17 @@ impl fmt::Debug for Request<'_> {
 /// The verifier keeps it on its stack and lends it to the scheme to fill in: it holds
 /// up to [`MAX_SIGNATURES`](crate::MAX_SIGNATURES) decoded signatures, too large to
 /// move around on every request.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` leaves out the token, which is the secret itself (GitLab):
+///
+/// ```
+/// use hookwarden_core::Parsed;
+/// let mut parsed = Parsed::default();
+/// parsed.token = b"gitlab-secret-token";
+/// assert!(!format!("{parsed:?}").contains("103, 105, 116"));
+/// assert!(format!("{parsed:?}").contains("token: \"<redacted>\""));
+/// ```
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Parsed<'r> {
     /// The signed timestamp, unix seconds, when the scheme has one in a header.
@@ -53,6 +63,25 @@ pub struct Parsed<'r> {
     pub signatures: Signatures,
     /// For [`Algorithm::Token`] schemes: the token as sent.
     pub token: &'r [u8],
+}
+
+impl fmt::Debug for Parsed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parsed")
+            .field("timestamp", &self.timestamp)
+            .field("timestamp_raw", &self.timestamp_raw)
+            .field("id", &self.id)
+            .field("signatures", &self.signatures)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .finish()
+    }
 }
 
 impl Parsed<'_> {

@@ -21,8 +21,24 @@ use zeroize::Zeroizing;
 /// let s = Secret::new("whsec_c2VjcmV0");
 /// assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(Zeroizing<Vec<u8>>);
+
+/// Equal secrets, compared in constant time (the lengths are not hidden).
+///
+/// ```
+/// use hookwarden_core::Secret;
+/// assert_eq!(Secret::new("s3cret"), Secret::from_bytes(*b"s3cret"));
+/// assert_ne!(Secret::new("s3cret"), Secret::new("s3creT"));
+/// ```
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.0.as_slice().ct_eq(other.0.as_slice()))
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// A secret from its string form.

@@ -19,7 +19,7 @@ static EVENT_UUID: HeaderKey = HeaderKey::from_static("x-gitlab-event-uuid");
 /// | signed content | nothing: GitLab signs nothing, it sends the shared token as is |
 /// | signature | none; the token is compared with the secret through their SHA-256 digests, in constant time ([`Algorithm::Token`]) |
 /// | secret | the hook's *Secret token*, its bytes |
-/// | timestamp | none: GitLab sends no timestamp (dedup stops replays) |
+/// | timestamp | none: GitLab sends no timestamp and signs nothing (the token is the proof): TLS is what stops a replay |
 /// | delivery id | `Idempotency-Key` (GitLab 17.4+, kept across retries and manual resends), else `X-Gitlab-Event-UUID` |
 ///
 /// # Security

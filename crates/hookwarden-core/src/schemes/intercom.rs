@@ -17,7 +17,7 @@ static SIGNATURE: HeaderKey = HeaderKey::from_static("x-hub-signature");
 /// | signed content | the body |
 /// | signature | `sha1=` + hex HMAC-SHA1 |
 /// | secret | the app's *client secret* (Developer Hub, Basic information), its bytes |
-/// | timestamp | none in a header: Intercom signs no timestamp (dedup stops replays) |
+/// | timestamp | none in a header: Intercom signs no timestamp (dedup on the signed `id` refuses a replay while the key is retained) |
 /// | delivery id | the notification's top-level `id` (`notif_...`) in the signed JSON body (a retry resends the same notification, counting `delivery_attempts`) |
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Intercom;

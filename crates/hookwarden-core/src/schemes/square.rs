@@ -17,7 +17,7 @@ static SIGNATURE: HeaderKey = HeaderKey::from_static("x-square-hmacsha256-signat
 /// | signed content | `{notification URL}{body}`, no separator |
 /// | signature | base64 HMAC-SHA256 (the legacy `x-square-signature` HMAC-SHA1 is not supported) |
 /// | secret | the subscription's *signature key*, its bytes |
-/// | timestamp | none: Square signs no timestamp (dedup stops replays) |
+/// | timestamp | none: Square signs no timestamp (dedup on the signed `event_id` refuses a replay while the key is retained) |
 /// | delivery id | the top-level `event_id` in the signed JSON body |
 ///
 /// The URL passed to [`Verifier::verify`](crate::Verifier::verify) must be the
