@@ -181,7 +181,9 @@ where
             // The verified bytes, put back for `web::Bytes`, `web::Json`, ...
             req.set_payload(Payload::from(bytes));
             // A panic in the handler unwinds through here and drops `admitted`, whose
-            // claim guard releases the key; so does dropping this future.
+            // claim guard releases the key; so does dropping this future (and
+            // dropping it while `finish` waits for the store settles the claim from
+            // the guard's destructor).
             match service.call(req).await {
                 Ok(res) => {
                     admitted.finish(res.status().as_u16()).await;

@@ -439,7 +439,7 @@ impl DedupStore for RedisStore {
         retention: Duration,
     ) -> Result<bool, StoreError> {
         let hex = token_hex(token);
-        let deadline = tokio::time::Instant::now() + self.inner.complete_retry;
+        let started = tokio::time::Instant::now();
         let mut pause = Duration::from_millis(50);
         let mut retried = false;
         loop {
@@ -460,7 +460,7 @@ impl DedupStore for RedisStore {
                     if matches!(
                         e.kind(),
                         StoreErrorKind::Unavailable | StoreErrorKind::Timeout
-                    ) && tokio::time::Instant::now() + pause < deadline =>
+                    ) && started.elapsed().saturating_add(pause) < self.inner.complete_retry =>
                 {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(500));
@@ -487,6 +487,17 @@ impl DedupStore for RedisStore {
             drop(handle.spawn(async move {
                 // A failure leaves the key to its lease, which is the fallback anyway.
                 let _ = store.release(&key, &token).await;
+            }));
+        }
+    }
+
+    fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let store = self.clone();
+            drop(handle.spawn(async move {
+                // Retried within the completion budget; a failure leaves the key to
+                // its lease, as an answered failure would.
+                let _ = store.complete(&key, &token, retention).await;
             }));
         }
     }

@@ -240,6 +240,45 @@ async fn dropping_the_guard_releases_in_the_background() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_abandoned_while_redis_is_slow_still_completes() {
+    let Some(redis) = support::own_redis() else {
+        return;
+    };
+    // Duration::MAX as the retry budget: no deadline to overflow.
+    let s = Arc::new(
+        RedisStore::builder(redis.url())
+            .unwrap()
+            .with_prefix(support::unique_prefix("complete_abandoned"))
+            .with_timeout(Duration::from_millis(200))
+            .with_complete_retry(Duration::MAX)
+            .connect()
+            .await
+            .unwrap(),
+    );
+    let k = key("evt_abandoned");
+    let t = new_token(&s, &k, LEASE).await;
+    // The handler succeeded; Redis stalls and the client hangs up mid-completion.
+    redis.freeze(true);
+    let completing = tokio::spawn({
+        let guard = ClaimGuard::new(Arc::clone(&s), k.clone(), t);
+        async move { guard.complete(KEEP).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    completing.abort();
+    assert!(completing.await.unwrap_err().is_cancelled());
+    redis.freeze(false);
+    // The guard's destructor completed in the background: the retry is a duplicate.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match s.claim(&k, LEASE).await.unwrap() {
+            Claim::Completed => break,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("the abandoned completion was not finished: {other:?}"),
+        }
+    }
+}
+
 /// Commands the server ran, per command name, from `INFO commandstats`.
 async fn command_calls(conn: &mut redis::aio::MultiplexedConnection) -> Vec<(String, u64)> {
     let info: String = redis::cmd("INFO")

@@ -136,7 +136,9 @@ where
                 }
                 let req = Request::from_parts(parts, Full::new(bytes));
                 // A panic in the handler unwinds through here and drops `admitted`,
-                // whose claim guard releases the key; so does dropping this future.
+                // whose claim guard releases the key; so does dropping this future
+                // (and dropping it while `finish` waits for the store settles the
+                // claim from the guard's destructor).
                 let res = inner.call(req).await?;
                 admitted.finish(res.status().as_u16()).await;
                 Ok(res.map(Either::Left))

@@ -608,6 +608,10 @@ impl DedupStore for MemoryStore {
     fn release_detached(&self, key: DedupKey, token: ClaimToken) {
         self.release_now(&key, &token);
     }
+
+    fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
+        self.complete_now(&key, &token, retention);
+    }
 }
 
 #[cfg(test)]
@@ -771,6 +775,62 @@ mod tests {
         }
         assert!((0..QUEUES).map(|q| s.lock_done(q).len()).sum::<usize>() <= 100);
         drop(inflight);
+    }
+
+    /// A store whose completions and releases never get an answer (a remote store
+    /// slower than the client's patience); its detached steps reach `MemoryStore`.
+    struct Stalling(Arc<MemoryStore>);
+
+    impl DedupStore for Stalling {
+        async fn claim(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
+            self.0.claim(key, lease).await
+        }
+        fn complete(
+            &self,
+            _: &DedupKey,
+            _: &ClaimToken,
+            _: Duration,
+        ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+            std::future::pending()
+        }
+        fn release(
+            &self,
+            _: &DedupKey,
+            _: &ClaimToken,
+        ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+            std::future::pending()
+        }
+        fn release_detached(&self, key: DedupKey, token: ClaimToken) {
+            self.0.release_detached(key, token);
+        }
+        fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
+            self.0.complete_detached(key, token, retention);
+        }
+    }
+
+    #[test]
+    fn a_completion_or_release_dropped_before_the_store_answered_still_settles() {
+        let memory = Arc::new(MemoryStore::new());
+        let stalling = Arc::new(Stalling(Arc::clone(&memory)));
+        let mut cx = Context::from_waker(Waker::noop());
+        // The handler succeeded; the client hangs up while the completion is on its way.
+        let guard = ClaimGuard::new(Arc::clone(&stalling), k(1), new_token(&memory, &k(1)));
+        let mut completing = Box::pin(guard.complete(KEEP));
+        assert!(completing.as_mut().poll(&mut cx).is_pending());
+        drop(completing);
+        assert_eq!(
+            block_on(memory.claim(&k(1), LEASE)).unwrap(),
+            Claim::Completed
+        );
+        // The handler failed; the client hangs up while the release is on its way.
+        let guard = ClaimGuard::new(Arc::clone(&stalling), k(2), new_token(&memory, &k(2)));
+        let mut releasing = Box::pin(guard.release());
+        assert!(releasing.as_mut().poll(&mut cx).is_pending());
+        drop(releasing);
+        assert!(matches!(
+            block_on(memory.claim(&k(2), LEASE)).unwrap(),
+            Claim::New(_)
+        ));
     }
 
     #[test]

@@ -190,6 +190,17 @@ pub trait DedupStore: Send + Sync + 'static {
     /// Release from a destructor: must not block. A store with async I/O spawns the
     /// release on its runtime; if it cannot, the lease frees the key later.
     fn release_detached(&self, key: DedupKey, token: ClaimToken);
+
+    /// Complete from a destructor: a [`ClaimGuard`] dropped while its
+    /// [`complete`](ClaimGuard::complete) was waiting for the store (the client hung
+    /// up after the handler succeeded). Must not block, like
+    /// [`release_detached`](Self::release_detached). The default releases instead,
+    /// so that the sender's retry is processed again rather than refused with 409
+    /// until the lease ends; a store with async I/O spawns the completion.
+    fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
+        let _ = retention;
+        self.release_detached(key, token);
+    }
 }
 
 impl<S: DedupStore> DedupStore for Arc<S> {
@@ -221,16 +232,26 @@ impl<S: DedupStore> DedupStore for Arc<S> {
     fn release_detached(&self, key: DedupKey, token: ClaimToken) {
         (**self).release_detached(key, token);
     }
+
+    fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
+        (**self).complete_detached(key, token, retention);
+    }
 }
 
 /// A held claim. [`complete`](Self::complete) it after the handler succeeded; dropping
 /// it otherwise (handler error, panic, cancelled future) releases the key so the
-/// sender's retry is processed.
+/// sender's retry is processed. The claim stays held until the store has answered:
+/// dropping a `complete` or `release` future before then completes or releases the
+/// claim from the destructor ([`DedupStore::complete_detached`],
+/// [`DedupStore::release_detached`]), so a claim is never left to its lease because
+/// a client hung up.
 #[must_use = "dropping the guard releases the claim"]
 pub struct ClaimGuard<S: DedupStore> {
     store: Arc<S>,
     key: DedupKey,
     token: Option<ClaimToken>,
+    /// Set while [`complete`](Self::complete) waits for the store: its retention.
+    completing: Option<Duration>,
 }
 
 impl<S: DedupStore> fmt::Debug for ClaimGuard<S> {
@@ -249,6 +270,7 @@ impl<S: DedupStore> ClaimGuard<S> {
             store,
             key,
             token: Some(token),
+            completing: None,
         }
     }
 
@@ -265,10 +287,14 @@ impl<S: DedupStore> ClaimGuard<S> {
     /// [`StoreError`] when the store cannot answer; the claim is then left to expire
     /// with its lease (a retry in the meantime gets 409).
     pub async fn complete(mut self, retention: Duration) -> Result<bool, StoreError> {
-        let Some(token) = self.token.take() else {
+        let Some(token) = &self.token else {
             return Ok(false);
         };
-        self.store.complete(&self.key, &token, retention).await
+        self.completing = Some(retention);
+        let answer = self.store.complete(&self.key, token, retention).await;
+        // Answered (or failed, leaving the claim to its lease): nothing left to settle.
+        self.token = None;
+        answer
     }
 
     /// Release the claim now (instead of on drop), waiting for the store.
@@ -277,17 +303,25 @@ impl<S: DedupStore> ClaimGuard<S> {
     ///
     /// [`StoreError`] when the store cannot answer; the lease frees the key later.
     pub async fn release(mut self) -> Result<bool, StoreError> {
-        let Some(token) = self.token.take() else {
+        let Some(token) = &self.token else {
             return Ok(false);
         };
-        self.store.release(&self.key, &token).await
+        let answer = self.store.release(&self.key, token).await;
+        self.token = None;
+        answer
     }
 }
 
 impl<S: DedupStore> Drop for ClaimGuard<S> {
     fn drop(&mut self) {
         if let Some(token) = self.token.take() {
-            self.store.release_detached(self.key.clone(), token);
+            match self.completing {
+                Some(retention) => {
+                    self.store
+                        .complete_detached(self.key.clone(), token, retention);
+                }
+                None => self.store.release_detached(self.key.clone(), token),
+            }
         }
     }
 }
