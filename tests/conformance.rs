@@ -223,6 +223,7 @@ fn table() -> Vec<Case> {
     let allow = Opts {
         allow: &["192.0.2.0/24"],
         trusted: &["10.0.0.1"],
+        body_limit: Some(64),
         ..Opts::default()
     };
     let slack = br#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
@@ -342,6 +343,13 @@ fn table() -> Vec<Case> {
                 // No known peer with an allowlist: refused.
                 one(
                     signed("msg_1", BODY).peer(None),
+                    OK,
+                    rejected(403, "ip_not_allowed", "forbidden\n"),
+                ),
+                // The allowlist comes before the declared length: a refused peer is
+                // not told the body limit.
+                one(
+                    signed("msg_1", &[b'a'; 65]).peer(Some("198.51.100.7")),
                     OK,
                     rejected(403, "ip_not_allowed", "forbidden\n"),
                 ),

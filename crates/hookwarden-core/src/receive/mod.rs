@@ -366,6 +366,10 @@ impl<S: DedupStore> Guard<S> {
     ) -> Result<(), Reply> {
         prechecked.done = false;
         let i = &self.inner;
+        // The allowlist first: a refused peer learns nothing else, not even the limit.
+        if !i.report_only && !self.ip_allowed(head) {
+            return Err(self.reject(Rejection::IpNotAllowed));
+        }
         if let Some(len) = head.content_length
             && len > u64::try_from(i.body_limit).unwrap_or(u64::MAX)
         {
@@ -375,9 +379,6 @@ impl<S: DedupStore> Guard<S> {
         }
         if i.report_only {
             return Ok(());
-        }
-        if !self.ip_allowed(head) {
-            return Err(self.reject(Rejection::IpNotAllowed));
         }
         match i
             .verifier
@@ -428,7 +429,8 @@ impl<S: DedupStore> Guard<S> {
             url: url.as_deref(),
         };
         let scheme = i.verifier.scheme().name();
-        let verified = if !i.report_only || self.ip_allowed(head) {
+        // The allowlist was checked by a successful precheck, unless report-only.
+        let verified = if (prechecked.done && !i.report_only) || self.ip_allowed(head) {
             if prechecked.done {
                 i.verifier.verify_parsed(&req, &prechecked.parsed)
             } else {
@@ -842,5 +844,45 @@ mod tests {
         let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
         assert_eq!(parses.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn check_without_a_precheck_still_applies_the_allowlist() {
+        let verifier = Verifier::builder(Github::new())
+            .secret("It's a Secret to Everybody")
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_allowed_ips(["192.0.2.0/24"])
+            .build()
+            .unwrap();
+        let headers = [(
+            "X-Hub-Signature-256",
+            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        )];
+        let head = |peer: &str| Head {
+            headers: &headers,
+            peer: Some(peer.parse().unwrap()),
+            content_length: None,
+        };
+        // An adapter that skipped `precheck`: the check refuses the peer itself.
+        let checked = guard.check(
+            &head("198.51.100.7"),
+            &Prechecked::default(),
+            b"Hello, World!",
+            None,
+        );
+        let Checked::Respond(reply) = checked else {
+            panic!("a refused peer was verified: {checked:?}");
+        };
+        assert_eq!(reply.status, 403);
+        assert_eq!(reply.rejection(), Some(&Rejection::IpNotAllowed));
+        let checked = guard.check(
+            &head("192.0.2.7"),
+            &Prechecked::default(),
+            b"Hello, World!",
+            None,
+        );
+        assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
     }
 }
