@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -117,15 +116,17 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedWebhook {
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Webhook<T> {
     type Rejection = WebhookRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let delivery = req
             .extensions()
             .get::<Delivery>()
             .cloned()
             .ok_or(WebhookRejection::LayerMissing)?;
-        let bytes = Bytes::from_request(req, state)
+        // The layer bounded the body already (its own limit, which may be above axum's
+        // `DefaultBodyLimit`): read it whole.
+        let bytes = axum::body::to_bytes(req.into_body(), usize::MAX)
             .await
-            .map_err(|e| WebhookRejection::Body(axum::Error::new(e.body_text())))?;
+            .map_err(WebhookRejection::Body)?;
         let value = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => WebhookRejection::UnexpectedJson(e),
             _ => WebhookRejection::InvalidJson(e),

@@ -44,6 +44,20 @@ impl<S, D: DedupStore> WebhookService<S, D> {
     }
 }
 
+/// The path and query the sender called, for URL-signing schemes: inside an axum
+/// `Router::nest`, the URI the layer sees has lost the prefix, and axum keeps the
+/// original in `OriginalUri`.
+fn request_target(parts: &http::request::Parts) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::OriginalUri(uri)) = parts.extensions.get() {
+        return uri.path_and_query().map(http::uri::PathAndQuery::as_str);
+    }
+    parts
+        .uri
+        .path_and_query()
+        .map(http::uri::PathAndQuery::as_str)
+}
+
 fn peer(extensions: &http::Extensions) -> Option<IpAddr> {
     if let Some(PeerAddr(ip)) = extensions.get::<PeerAddr>() {
         return Some(*ip);
@@ -115,10 +129,7 @@ where
                         peer,
                         content_length,
                     };
-                    let target = parts
-                        .uri
-                        .path_and_query()
-                        .map(http::uri::PathAndQuery::as_str);
+                    let target = request_target(&parts);
                     match guard.check(&head, &prechecked, &bytes, target) {
                         Checked::Verified(checked) => checked,
                         Checked::Respond(reply) => return Ok(reply_to_response(reply)),

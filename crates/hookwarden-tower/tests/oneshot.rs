@@ -9,10 +9,11 @@ use std::time::Duration;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use hookwarden_core::ErrorKind;
 use hookwarden_core::dedup::MemoryStore;
 use hookwarden_core::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError};
+use hookwarden_core::receive::Guard;
 use hookwarden_core::receive::{Challenge, Outcome, Rejection, Reply};
+use hookwarden_core::{ErrorKind, SignInput, Verifier, sign};
 use hookwarden_tower::PeerAddr;
 use tower::ServiceExt;
 
@@ -439,4 +440,69 @@ async fn an_invalid_responder_content_type_is_left_out_not_a_panic() {
     let (status, hdrs, _, _) = send(&app, request(&[], BODY)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(hdrs.get(header::CONTENT_TYPE).is_none());
+}
+
+#[tokio::test]
+async fn a_url_signing_scheme_inside_a_nested_router_verifies_the_full_path() {
+    use hookwarden_core::schemes::Square;
+    let secret = "square-signature-key";
+    let verifier = Verifier::builder(Square::new())
+        .secret(secret)
+        .build()
+        .unwrap();
+    let guard = Guard::builder(verifier)
+        .with_public_url("https://api.example.com")
+        .without_dedup()
+        .build()
+        .unwrap();
+    let inner = axum::Router::new()
+        .route("/hooks", axum::routing::post(|| async { "ok" }))
+        .layer(hookwarden_tower::WebhookLayer::new(guard));
+    // Square signed the URL the sender called: with the `/api` prefix.
+    let app = axum::Router::new().nest("/api", inner);
+    let body = br#"{"event_id":"e1"}"#;
+    let input = SignInput {
+        body,
+        timestamp: 0,
+        id: None,
+        url: Some("https://api.example.com/api/hooks"),
+    };
+    let mut req = Request::post("/api/hooks");
+    for (k, v) in sign(&Square::new(), &secret.into(), &input).unwrap() {
+        req = req.header(k, v);
+    }
+    let (status, _, _, text) = send(&app, req.body(Body::from(&body[..])).unwrap()).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, "ok"));
+}
+
+#[tokio::test]
+async fn the_json_extractor_reads_a_body_the_layer_allowed_past_axums_default_limit() {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        pad: String,
+    }
+    // axum's `DefaultBodyLimit` is 2 MB; the layer allows 3 MiB.
+    let guard = guard()
+        .with_body_limit(3 << 20)
+        .without_dedup()
+        .build()
+        .unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/hooks",
+            axum::routing::post(
+                |hookwarden_tower::Webhook(e, _): hookwarden_tower::Webhook<Event>| async move {
+                    e.pad.len().to_string()
+                },
+            ),
+        )
+        .layer(hookwarden_tower::WebhookLayer::new(guard));
+    let pad = "x".repeat((5 << 20) / 2);
+    let body = format!(r#"{{"pad":"{pad}"}}"#);
+    let (status, _, _, text) = send(
+        &app,
+        request(&signed("m", body.as_bytes(), NOW), body.clone()),
+    )
+    .await;
+    assert_eq!((status, text), (StatusCode::OK, pad.len().to_string()));
 }
