@@ -56,8 +56,8 @@
 //! Rejections are responses (the inner body is not boxed: [`EitherBody`]) with short
 //! generic bodies; the typed [`Outcome`](hookwarden_core::receive::Outcome) is in the
 //! response's extensions. The client address is the connection's peer
-//! (`peer_addr`); `X-Forwarded-For` / `Forwarded` count only when the peer is one of
-//! the guard's trusted proxies.
+//! (`peer_addr`); the forwarding header (`X-Forwarded-For`, or `Forwarded` when the
+//! guard says so) counts only when the peer is one of the guard's trusted proxies.
 //!
 //! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
 //! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger

@@ -11,7 +11,27 @@ use crate::headers::{HeaderKey, Headers};
 static X_FORWARDED_FOR: HeaderKey = HeaderKey::from_static("x-forwarded-for");
 static FORWARDED: HeaderKey = HeaderKey::from_static("forwarded");
 
-/// Parse CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses.
+/// Which forwarding header your trusted proxies write, the only one believed.
+///
+/// Read just one: a proxy that writes `Forwarded` passes a client's own
+/// `X-Forwarded-For` through untouched (and the other way round), so believing the
+/// header it does not write would let the client choose its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, ...` (nginx's `$proxy_add_x_forwarded_for`,
+    /// HAProxy, AWS and Google load balancers, Cloudflare). The default.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
+}
+
+/// Parse CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses. Strict:
+/// no host bits after the prefix (`10.0.0.1/8` is a typo for `/32` or for
+/// `10.0.0.0/8`, not something to guess), no leading zeros (`010.0.0.1` reads as
+/// octal to some tools). IPv4-mapped IPv6 blocks (`::ffff:192.0.2.0/120`) become
+/// their IPv4 block, as client addresses do.
 pub(crate) fn parse_nets<I, T>(items: I) -> Result<Vec<IpNet>, ConfigError>
 where
     I: IntoIterator<Item = T>,
@@ -19,13 +39,42 @@ where
 {
     items
         .into_iter()
-        .map(|item| {
-            let s = item.as_ref().trim();
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| ConfigError::new(format!("{s:?} is not an IP address or CIDR block")))
-        })
+        .map(|item| parse_net(item.as_ref().trim()))
         .collect()
+}
+
+fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
+    let invalid = || ConfigError::new(format!("{s:?} is not an IP address or CIDR block"));
+    let (addr, prefix) = match s.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (s, None),
+    };
+    let leading_zero = |part: &str| part.len() > 1 && part.starts_with('0');
+    if prefix.is_some_and(|p| leading_zero(p) || p.starts_with('+'))
+        || (!addr.contains(':') && addr.split('.').any(leading_zero))
+    {
+        return Err(invalid());
+    }
+    let net = match prefix {
+        Some(_) => s.parse::<IpNet>().map_err(|_| invalid())?,
+        None => IpNet::from(addr.parse::<IpAddr>().map_err(|_| invalid())?),
+    };
+    if net.addr() != net.network() {
+        return Err(ConfigError::new(format!(
+            "{s:?} has bits set after its /{} prefix: write {}/{0}",
+            net.prefix_len(),
+            net.network()
+        )));
+    }
+    Ok(match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .map_err(|_| invalid())?,
+            None => net,
+        },
+        _ => net,
+    })
 }
 
 fn contains(nets: &[IpNet], ip: IpAddr) -> bool {
@@ -41,66 +90,64 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The address the request came from. Forwarding headers are believed only when the
-/// connection's peer is a trusted proxy; then the right-most address that is not
-/// itself a trusted proxy is the client (`X-Forwarded-For`, else `Forwarded: for=`).
-/// A forwarding header that cannot be parsed leaves the peer as the client.
-pub(crate) fn client_ip(peer: IpAddr, headers: &dyn Headers, trusted: &[IpNet]) -> IpAddr {
+/// The address the request came from. The forwarding header `which` is believed
+/// only when the connection's peer is a trusted proxy; then the right-most address
+/// that is not itself a trusted proxy is the client. An entry that cannot be parsed
+/// on the way leaves the peer as the client (which the allowlist then judges).
+pub(crate) fn client_ip(
+    peer: IpAddr,
+    headers: &dyn Headers,
+    trusted: &[IpNet],
+    which: ForwardedHeader,
+) -> IpAddr {
+    let peer = canonical(peer);
     if !contains(trusted, peer) {
-        return canonical(peer);
+        return peer;
     }
-    let mut client = canonical(peer);
-    let mut walk = |addrs: &mut dyn Iterator<Item = Option<IpAddr>>| -> bool {
-        let mut any = false;
-        for addr in addrs {
-            let Some(addr) = addr else { return any };
-            any = true;
-            client = canonical(addr);
-            if !contains(trusted, addr) {
-                return true;
-            }
-        }
-        any
+    let key = match which {
+        ForwardedHeader::XForwardedFor => &X_FORWARDED_FOR,
+        ForwardedHeader::Forwarded => &FORWARDED,
     };
-    // All values of the header, last hop last; walk from the right.
-    let mut values = Vec::new();
+    // Every value of the header, last hop last: walk them from the right.
     let mut nth = 0;
-    while let Some(v) = headers.get(&X_FORWARDED_FOR, nth) {
+    let mut values = Vec::new();
+    while let Some(v) = headers.get(key, nth) {
         values.push(v);
         nth += 1;
     }
-    if !values.is_empty() {
-        let mut addrs = values
-            .iter()
-            .rev()
-            .flat_map(|v| v.split(|&b| b == b',').rev())
-            .map(|item| parse_addr(item.trim_ascii()));
-        walk(&mut addrs);
-        return client;
-    }
-    let mut nth = 0;
-    let mut values = Vec::new();
-    while let Some(v) = headers.get(&FORWARDED, nth) {
-        values.push(v);
-        nth += 1;
-    }
-    let mut addrs = values
+    let entries = values
         .iter()
         .rev()
-        .flat_map(|v| v.split(|&b| b == b',').rev())
-        .map(|elem| {
-            elem.split(|&b| b == b';')
-                .filter_map(|pair| {
-                    let pair = pair.trim_ascii();
-                    let (k, v) = pair.split_at(pair.iter().position(|&b| b == b'=')?);
-                    k.eq_ignore_ascii_case(b"for")
-                        .then(|| v.get(1..).unwrap_or_default())
-                })
-                .next()
-                .and_then(|v| parse_addr(v.trim_ascii()))
-        });
-    walk(&mut addrs);
+        .flat_map(|v| v.split(|&b| b == b',').rev());
+    let mut client = peer;
+    for entry in entries {
+        let addr = match which {
+            ForwardedHeader::XForwardedFor => parse_addr(entry.trim_ascii()),
+            ForwardedHeader::Forwarded => forwarded_for(entry),
+        };
+        let Some(addr) = addr else {
+            return peer;
+        };
+        client = canonical(addr);
+        if !contains(trusted, client) {
+            break;
+        }
+    }
     client
+}
+
+/// The `for=` parameter of one `Forwarded` element (`for=192.0.2.1;proto=https`).
+fn forwarded_for(element: &[u8]) -> Option<IpAddr> {
+    element
+        .split(|&b| b == b';')
+        .filter_map(|pair| {
+            let pair = pair.trim_ascii();
+            let (k, v) = pair.split_at(pair.iter().position(|&b| b == b'=')?);
+            k.eq_ignore_ascii_case(b"for")
+                .then(|| v.get(1..).unwrap_or_default())
+        })
+        .next()
+        .and_then(|v| parse_addr(v.trim_ascii()))
 }
 
 /// `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:80"`, `2001:db8::1`.
@@ -125,35 +172,113 @@ pub(crate) fn allowed(allow: &[IpNet], ip: IpAddr) -> bool {
 mod tests {
     use super::*;
 
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_the_configured_forwarding_header_is_believed() {
+        let trusted = parse_nets(["10.0.0.0/8"]).unwrap();
+        // The proxy writes `Forwarded`; the client sent its own `X-Forwarded-For`.
+        let both = [
+            ("X-Forwarded-For", "192.0.2.10"),
+            ("Forwarded", "for=198.51.100.66"),
+        ];
+        let fwd = ForwardedHeader::Forwarded;
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &both, &trusted, fwd),
+            ip("198.51.100.66")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &both, &trusted, XFF),
+            ip("192.0.2.10")
+        );
+        // The configured header absent: the peer.
+        let only_fwd = [("Forwarded", "for=198.51.100.66")];
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &only_fwd, &trusted, XFF),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn an_unparseable_hop_leaves_the_peer_as_the_client() {
+        let trusted = parse_nets(["10.0.0.0/8"]).unwrap();
+        // Not the trusted hop after the junk (10.0.0.9): the peer, as documented.
+        let junk = [("X-Forwarded-For", "junk, 10.0.0.9")];
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &junk, &trusted, XFF),
+            ip("10.0.0.1")
+        );
+        let junk = [("Forwarded", "for=junk, for=10.0.0.9")];
+        let fwd = ForwardedHeader::Forwarded;
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &junk, &trusted, fwd),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn cidrs_are_parsed_strictly() {
+        for bad in [
+            "10.0.0.1/8",
+            "010.0.0.0/8",
+            "10.0.0.0/08",
+            "010.0.0.1",
+            "2001:db8::1/32",
+            "10.0.0.0/+8",
+            "10.0.0.0/33",
+            "",
+        ] {
+            let err = parse_nets([bad]).expect_err(bad);
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+        let err = parse_nets(["10.0.0.1/8"]).unwrap_err();
+        assert!(err.to_string().contains("write 10.0.0.0/8"), "{err}");
+        // IPv4-mapped blocks match IPv4 clients (which are canonicalised too).
+        let mapped = parse_nets(["::ffff:192.0.2.0/120", "::ffff:198.51.100.7"]).unwrap();
+        assert_eq!(
+            mapped,
+            parse_nets(["192.0.2.0/24", "198.51.100.7/32"]).unwrap()
+        );
+        assert!(allowed(&mapped, ip("192.0.2.9")));
+        assert!(allowed(&mapped, ip("::ffff:198.51.100.7")));
+        assert!(parse_nets(["0.0.0.0/0", "::/0", "10.0.0.0", " 2001:db8::/32 "]).is_ok());
     }
 
     #[test]
     fn forwarded_headers_count_only_from_trusted_proxies() {
         let trusted = parse_nets(["10.0.0.0/8"]).unwrap();
         let xff = [("X-Forwarded-For", "203.0.113.9, 10.0.0.7")];
-        assert_eq!(client_ip(ip("10.0.0.1"), &xff, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &xff, &trusted, XFF),
+            ip("203.0.113.9")
+        );
         // An untrusted peer cannot claim another address.
         assert_eq!(
-            client_ip(ip("198.51.100.1"), &xff, &trusted),
+            client_ip(ip("198.51.100.1"), &xff, &trusted, XFF),
             ip("198.51.100.1")
         );
         // A spoofed left-most entry is ignored: the right-most untrusted one wins.
         let spoof = [("x-forwarded-for", "1.1.1.1, 203.0.113.9")];
         assert_eq!(
-            client_ip(ip("10.0.0.1"), &spoof, &trusted),
+            client_ip(ip("10.0.0.1"), &spoof, &trusted, XFF),
             ip("203.0.113.9")
         );
         let fwd = [("Forwarded", "for=\"[2001:db8::1]:4711\";proto=https")];
-        assert_eq!(client_ip(ip("10.0.0.1"), &fwd, &trusted), ip("2001:db8::1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &fwd, &trusted, ForwardedHeader::Forwarded),
+            ip("2001:db8::1")
+        );
         let garbage = [("x-forwarded-for", "not an ip")];
         assert_eq!(
-            client_ip(ip("10.0.0.1"), &garbage, &trusted),
+            client_ip(ip("10.0.0.1"), &garbage, &trusted, XFF),
             ip("10.0.0.1")
         );
         assert_eq!(
-            client_ip(ip("::ffff:10.0.0.1"), &xff, &trusted),
+            client_ip(ip("::ffff:10.0.0.1"), &xff, &trusted, XFF),
             ip("203.0.113.9")
         );
     }

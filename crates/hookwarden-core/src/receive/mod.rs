@@ -48,6 +48,7 @@ use ipnet::IpNet;
 
 pub use body::BodyBuffer;
 pub use challenge::Challenge;
+pub use client_ip::ForwardedHeader;
 pub use reply::{Outcome, Rejection, Reply, Responder};
 
 use crate::dedup::{Claim, ClaimGuard, DedupConfig, DedupKey, DedupStore, MemoryStore};
@@ -121,6 +122,7 @@ struct Inner<S> {
     body_limit: usize,
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
+    forwarded_header: ForwardedHeader,
     challenges: Vec<Challenge>,
     report_only: bool,
     fail_open: bool,
@@ -138,6 +140,7 @@ impl<S: DedupStore> fmt::Debug for Guard<S> {
             .field("body_limit", &i.body_limit)
             .field("allow", &i.allow)
             .field("trusted_proxies", &i.trusted_proxies)
+            .field("forwarded_header", &i.forwarded_header)
             .field("challenges", &i.challenges)
             .field("report_only", &i.report_only)
             .field("fail_open", &i.fail_open)
@@ -159,6 +162,7 @@ impl Guard<MemoryStore> {
             body_limit: DEFAULT_BODY_LIMIT,
             allow: Vec::new(),
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::default(),
             challenges: Vec::new(),
             report_only: false,
             fail_open: false,
@@ -401,7 +405,7 @@ impl<S: DedupStore> Guard<S> {
         head.peer.is_some_and(|peer| {
             client_ip::allowed(
                 &i.allow,
-                client_ip::client_ip(peer, head.headers, &i.trusted_proxies),
+                client_ip::client_ip(peer, head.headers, &i.trusted_proxies, i.forwarded_header),
             )
         })
     }
@@ -549,6 +553,7 @@ pub struct GuardBuilder<S> {
     body_limit: usize,
     allow: Vec<String>,
     trusted_proxies: Vec<String>,
+    forwarded_header: ForwardedHeader,
     challenges: Vec<Challenge>,
     report_only: bool,
     fail_open: bool,
@@ -577,6 +582,7 @@ impl<S: DedupStore> GuardBuilder<S> {
             body_limit: self.body_limit,
             allow: self.allow,
             trusted_proxies: self.trusted_proxies,
+            forwarded_header: self.forwarded_header,
             challenges: self.challenges,
             report_only: self.report_only,
             fail_open: self.fail_open,
@@ -626,9 +632,9 @@ impl<S: DedupStore> GuardBuilder<S> {
         self
     }
 
-    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed when
-    /// finding the client's address. Defaults to none: the connection's peer is the
-    /// client.
+    /// Proxies whose forwarding header ([`with_forwarded_header`](Self::with_forwarded_header),
+    /// `X-Forwarded-For` unless set) is believed when finding the client's address.
+    /// Defaults to none: the connection's peer is the client.
     ///
     /// # Security
     ///
@@ -643,6 +649,29 @@ impl<S: DedupStore> GuardBuilder<S> {
     {
         self.trusted_proxies
             .extend(cidrs.into_iter().map(Into::into));
+        self
+    }
+
+    /// The forwarding header your trusted proxies write: the only one read. Defaults
+    /// to [`ForwardedHeader::XForwardedFor`].
+    ///
+    /// ```
+    /// use hookwarden_core::{receive::{ForwardedHeader, Guard}, schemes::Github, Verifier};
+    /// let verifier = Verifier::builder(Github::new()).secret("s").build()?;
+    /// let guard = Guard::builder(verifier)
+    ///     .with_allowed_ips(["192.30.252.0/22"])
+    ///     .with_trusted_proxies(["10.0.0.0/8"])
+    ///     .with_forwarded_header(ForwardedHeader::Forwarded)
+    ///     .build()?;
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    ///
+    /// # Security
+    ///
+    /// Name the header the proxy *writes*: a proxy passes the other one through as
+    /// the client sent it.
+    pub fn with_forwarded_header(mut self, header: ForwardedHeader) -> Self {
+        self.forwarded_header = header;
         self
     }
 
@@ -735,6 +764,7 @@ impl<S: DedupStore> GuardBuilder<S> {
                 body_limit: self.body_limit,
                 allow: client_ip::parse_nets(&self.allow)?,
                 trusted_proxies: client_ip::parse_nets(&self.trusted_proxies)?,
+                forwarded_header: self.forwarded_header,
                 challenges: self.challenges,
                 report_only: self.report_only,
                 fail_open: self.fail_open,
