@@ -38,8 +38,9 @@ const BODY_SHA256: &str = "bodySHA256";
 /// removed when there is one), because Twilio's signing is inconsistent about ports.
 ///
 /// **Form or JSON** is decided by the URL: a `bodySHA256` query parameter means a JSON
-/// body, signed through that digest; the body's SHA-256 is then checked against it
-/// once the signature matched (a mismatch is a `SignatureMismatch`). Without it, the
+/// body, signed through that digest; once the signature matched, the digest must be
+/// the query's last parameter (where Twilio appends it to the configured URL) and
+/// equal the body's SHA-256 (either failing is a `SignatureMismatch`). Without it, the
 /// body is parsed as `application/x-www-form-urlencoded` (an empty body signs the URL
 /// alone).
 ///
@@ -51,12 +52,17 @@ const BODY_SHA256: &str = "bodySHA256";
 ///
 /// # Security
 ///
-/// Pass the URL as configured in Twilio, not one rebuilt from the incoming request's
+/// Pass the URL as configured in Twilio (for a JSON delivery, with the `bodySHA256`
+/// parameter Twilio appended), rather than one rebuilt from the incoming request's
 /// path and query. Twilio's signed string (`URL` + `name` + `value`...) has no
 /// separators, so a request Twilio signed with an attacker-influenced form value (an
 /// SMS text, say) can be re-read as a longer URL carrying a forged `bodySHA256`: a
 /// receiver that trusts the request's own query would then accept a JSON body of the
-/// attacker's choosing. With a fixed URL, the query cannot move.
+/// attacker's choosing. With a fixed URL, the query cannot move. JSON deliveries need
+/// the request's query (Twilio adds `bodySHA256` per delivery), which is why the
+/// digest is accepted only as the query's last parameter: the re-read string goes on
+/// with the parameters that sort after the attacker's value, so it can end in a
+/// digest only if the attacker controls the value of the last parameter in sort order.
 ///
 /// **Allocation**: form bodies of up to 4 KiB and 64 parameters (Twilio's are well
 /// under) are decoded and sorted on the stack, as are JSON and empty bodies; a larger
@@ -133,11 +139,22 @@ fn alternate(url: &str) -> Option<Alternate<'_>> {
 
 /// The `bodySHA256` query parameter of `url`, when present (JSON mode).
 fn body_sha256(url: &str) -> Option<Cow<'_, str>> {
-    let (_, query) = url.split_once('?')?;
-    let query = query.split_once('#').map_or(query, |(q, _)| q);
-    form_urlencoded::parse(query.as_bytes())
+    query_params(url)?
         .find(|(name, _)| name == BODY_SHA256)
         .map(|(_, value)| value)
+}
+
+/// Whether `bodySHA256` is the last parameter of `url`'s query, where Twilio appends it.
+fn body_sha256_is_last(url: &str) -> bool {
+    query_params(url)
+        .and_then(Iterator::last)
+        .is_some_and(|(name, _)| name == BODY_SHA256)
+}
+
+fn query_params(url: &str) -> Option<form_urlencoded::Parse<'_>> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    Some(form_urlencoded::parse(query.as_bytes()))
 }
 
 /// Form bodies up to this many bytes are decoded into a buffer on the stack.
@@ -325,9 +342,18 @@ impl Scheme for Twilio {
         req: &Request<'_>,
         _parsed: &Parsed<'_>,
     ) -> Result<(), VerifyError> {
-        let Some(expected_hex) = req.url.and_then(body_sha256) else {
+        let Some((url, expected_hex)) = req.url.and_then(|u| Some((u, body_sha256(u)?))) else {
             return Ok(());
         };
+        // Twilio appends the digest to the configured URL. Anywhere else, it was not
+        // Twilio's doing: a signed form value (an SMS text) re-read as part of a longer
+        // URL, since the signed string has no separators (see the scheme's Security).
+        if !body_sha256_is_last(url) {
+            return Err(VerifyError::new(
+                ErrorKind::SignatureMismatch,
+                "`bodySHA256` is not the URL's last query parameter, where Twilio puts it",
+            ));
+        }
         let mut expected = [0u8; 32];
         if hex::decode_to_slice(expected_hex.as_bytes(), &mut expected).is_err() {
             return Err(VerifyError::new(
@@ -488,6 +514,33 @@ mod tests {
         let err = v.verify(&signature, body, Some(&other_url)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
         assert!(!err.detail().contains("bodySHA256"), "{err}");
+    }
+
+    #[test]
+    fn a_signed_form_value_cannot_pass_for_a_json_digest() {
+        // Twilio signs a form delivery whose `Body` (an SMS text) the attacker wrote.
+        let evil = br#"{"evil":true}"#;
+        let digest = hex::encode(Sha256::digest(evil));
+        let url = "https://h.example/sms?tenant=1";
+        let text = format!("&bodySHA256={digest}&z=");
+        let form = format!(
+            "AccountSid=AC1&Body={}&From=%2B1555",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let input = SignInput {
+            body: form.as_bytes(),
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        let v = verifier(TOKEN);
+        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+        // The same signed string re-read as a URL whose query carries the digest.
+        let forged = format!("{url}AccountSidAC1Body{text}From+1555");
+        let err = v.verify(&headers, evil, Some(&forged)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+        assert!(err.detail().contains("last query parameter"), "{err}");
     }
 
     #[test]
