@@ -2,7 +2,8 @@
 //! replicas) sharing the work of one webhook endpoint.
 //!
 //! Each step of the [`DedupStore`] protocol is **one atomic round trip**, a Lua script
-//! on a **single key** (so it works on Redis Cluster, Valkey and Redis ≥ 2.6.12):
+//! on a **single key** (so it works on Redis Cluster, Valkey and Redis ≥ 2.6.12; for a
+//! cluster, connect with `RedisStore::cluster_builder`, feature `cluster`):
 //!
 //! | step | script |
 //! |---|---|
@@ -50,8 +51,8 @@ use std::time::Duration;
 
 use hookwarden_core::ConfigError;
 use hookwarden_core::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, RedisError, Script};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Cmd, Pipeline, RedisError, RedisFuture, Script, Value};
 
 pub use hookwarden_core::dedup::StoreErrorKind;
 
@@ -109,7 +110,7 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: Box<str>,
     timeout: Duration,
     complete_retry: Duration,
@@ -127,10 +128,56 @@ impl fmt::Debug for RedisStore {
     }
 }
 
+/// The connection: to one server, or to a cluster (routed by key slot).
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    #[cfg(feature = "cluster")]
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Where the builder connects.
+enum Target {
+    Single(Client),
+    #[cfg(feature = "cluster")]
+    Cluster(Vec<redis::ConnectionInfo>),
+}
+
 /// Configures a [`RedisStore`]; see [`RedisStore::builder`].
 #[must_use]
 pub struct RedisStoreBuilder {
-    client: Client,
+    target: Target,
     prefix: String,
     timeout: Duration,
     connect_timeout: Duration,
@@ -172,13 +219,67 @@ impl RedisStore {
     /// Configure a store over an already configured `redis` [`Client`].
     pub fn builder_with_client(client: Client) -> RedisStoreBuilder {
         RedisStoreBuilder {
-            client,
+            target: Target::Single(client),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retries: 3,
             complete_retry: DEFAULT_COMPLETE_RETRY,
         }
+    }
+
+    /// Configure a store for a Redis Cluster, from the URLs of some of its nodes
+    /// (each `redis://[user:password@]host:port`; the others are discovered). Each
+    /// key goes to the node that owns its slot, and the client follows the
+    /// cluster's redirections when slots move. Feature `cluster`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = hookwarden_redis::RedisStore::cluster_builder([
+    ///     "redis://10.0.0.1:6379",
+    ///     "redis://10.0.0.2:6379",
+    /// ])?
+    /// .connect()
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when a URL is not a Redis URL (the message never repeats it,
+    /// as it may hold a password), or none is given.
+    #[cfg(feature = "cluster")]
+    pub fn cluster_builder<I, T>(nodes: I) -> Result<RedisStoreBuilder, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        use redis::IntoConnectionInfo as _;
+        let nodes = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, url)| {
+                url.as_ref().into_connection_info().map_err(|e| {
+                    ConfigError::new(format!(
+                        "invalid Redis URL for cluster node {i} ({:?}): expected redis://[user:password@]host:port",
+                        e.kind()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if nodes.is_empty() {
+            return Err(ConfigError::new(
+                "a Redis Cluster needs at least one node URL",
+            ));
+        }
+        Ok(RedisStoreBuilder {
+            target: Target::Cluster(nodes),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retries: 3,
+            complete_retry: DEFAULT_COMPLETE_RETRY,
+        })
     }
 
     /// The key prefix.
@@ -319,7 +420,7 @@ impl RedisStoreBuilder {
             .set_max_delay(Duration::from_secs(1)))
     }
 
-    fn finish(self, conn: ConnectionManager) -> RedisStore {
+    fn finish(self, conn: Conn) -> RedisStore {
         RedisStore {
             inner: Arc::new(Inner {
                 conn,
@@ -343,20 +444,31 @@ impl RedisStoreBuilder {
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let config = self.validate()?;
         let limit = self.connect_timeout.saturating_add(self.timeout);
-        let client = self.client.clone();
-        let conn =
-            match tokio::time::timeout(limit, ConnectionManager::new_with_config(client, config))
-                .await
-            {
-                Ok(Ok(conn)) => conn,
-                Ok(Err(e)) => return Err(map_error("connect", &e)),
-                Err(_) => {
-                    return Err(StoreError::timeout(format!(
-                        "redis connect: no connection within {} ms",
-                        limit.as_millis()
-                    )));
+        let connecting = async {
+            match &self.target {
+                Target::Single(client) => {
+                    ConnectionManager::new_with_config(client.clone(), config)
+                        .await
+                        .map(Conn::Single)
                 }
-            };
+                #[cfg(feature = "cluster")]
+                Target::Cluster(nodes) => self
+                    .cluster_client(nodes)?
+                    .get_async_connection()
+                    .await
+                    .map(Conn::Cluster),
+            }
+        };
+        let conn = match tokio::time::timeout(limit, connecting).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(map_error("connect", &e)),
+            Err(_) => {
+                return Err(StoreError::timeout(format!(
+                    "redis connect: no connection within {} ms",
+                    limit.as_millis()
+                )));
+            }
+        };
         let store = self.finish(conn);
         for script in [
             &store.inner.claim,
@@ -382,9 +494,32 @@ impl RedisStoreBuilder {
     /// [`StoreError`] when the timeouts are zero or there is no Tokio runtime.
     pub fn connect_lazy(self) -> Result<RedisStore, StoreError> {
         let config = self.validate()?;
-        let conn = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-            .map_err(|e| map_error("connect", &e))?;
-        Ok(self.finish(conn))
+        let conn = match &self.target {
+            Target::Single(client) => {
+                ConnectionManager::new_lazy_with_config(client.clone(), config)
+                    .map_err(|e| map_error("connect", &e))?
+            }
+            #[cfg(feature = "cluster")]
+            Target::Cluster(_) => {
+                return Err(StoreError::new(
+                    "a Redis Cluster store connects at start-up: use connect()",
+                ));
+            }
+        };
+        Ok(self.finish(Conn::Single(conn)))
+    }
+
+    /// The cluster client, with this builder's timeouts and retries.
+    #[cfg(feature = "cluster")]
+    fn cluster_client(
+        &self,
+        nodes: &[redis::ConnectionInfo],
+    ) -> Result<redis::cluster::ClusterClient, RedisError> {
+        redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
+            .connection_timeout(self.connect_timeout)
+            .response_timeout(self.timeout)
+            .retries(u32::try_from(self.retries).unwrap_or(u32::MAX))
+            .build()
     }
 }
 

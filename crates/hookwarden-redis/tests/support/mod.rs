@@ -22,6 +22,8 @@ struct Server {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Whether the server runs in cluster mode.
+    cluster: bool,
 }
 
 fn required() -> bool {
@@ -69,12 +71,87 @@ pub fn own_redis() -> Option<Redis> {
         child: None,
         port,
         dir,
+        cluster: false,
     };
     server.start();
     Some(Redis {
         url: format!("redis://127.0.0.1:{port}/"),
         server: Some(server),
     })
+}
+
+/// A Redis Cluster of our own: `nodes` primaries on loopback ports, the slots split
+/// between them (`redis-cli --cluster create`), ready when every node says
+/// `cluster_state:ok`. Skipped like [`own_redis`] without `redis-server`/`redis-cli`.
+pub struct Cluster {
+    servers: Vec<Server>,
+}
+
+pub fn own_cluster(nodes: usize) -> Option<Cluster> {
+    let cli_available = Command::new("redis-cli")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !redis_server_available() || !cli_available {
+        skip("redis-server or redis-cli is not installed")?;
+    }
+    let servers: Vec<Server> = (0..nodes)
+        .map(|_| {
+            let port = free_port();
+            let dir = std::env::temp_dir().join(format!(
+                "hookwarden-redis-cluster-{}-{port}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let mut server = Server {
+                child: None,
+                port,
+                dir,
+                cluster: true,
+            };
+            server.start();
+            server
+        })
+        .collect();
+    let status = Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(servers.iter().map(|s| format!("127.0.0.1:{}", s.port)))
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run redis-cli --cluster create");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for s in &servers {
+        loop {
+            let info = Command::new("redis-cli")
+                .args(["-p", &s.port.to_string(), "cluster", "info"])
+                .output()
+                .expect("run redis-cli cluster info");
+            if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster did not become ready within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Some(Cluster { servers })
+}
+
+impl Cluster {
+    /// Every node's URL.
+    pub fn urls(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .map(|s| format!("redis://127.0.0.1:{}/", s.port))
+            .collect()
+    }
 }
 
 fn free_port() -> u16 {
@@ -89,6 +166,11 @@ impl Server {
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
             .args(["--appendonly", "no"])
+            .args(if self.cluster {
+                &["--cluster-enabled", "yes"][..]
+            } else {
+                &[]
+            })
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
