@@ -550,13 +550,38 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(ms).unwrap_or(u64::MAX).max(1)
 }
 
+/// A claim sent whose answer has not arrived. Dropped unanswered (a timeout, a lost
+/// connection, a cancelled future), it releases whatever the claim may have won: the
+/// script may have run without its answer reaching us, and the key would then answer
+/// 409 to every retry until the lease ended. The release is compare-and-set on this
+/// claim's token, so it removes nothing else.
+struct UnansweredClaim<'a> {
+    store: &'a RedisStore,
+    key: &'a DedupKey,
+    token: Option<ClaimToken>,
+}
+
+impl Drop for UnansweredClaim<'_> {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            self.store.release_detached(self.key.clone(), token);
+        }
+    }
+}
+
 impl DedupStore for RedisStore {
     async fn claim(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
         let token = ClaimToken::random();
         let hex = token_hex(&token);
+        let mut unanswered = UnansweredClaim {
+            store: self,
+            key,
+            token: Some(token.clone()),
+        };
         let state = self
             .run_script("claim", &self.inner.claim, key, (&hex, Some(millis(lease))))
             .await?;
+        unanswered.token = None;
         match state {
             1 => Ok(Claim::New(token)),
             2 => Ok(Claim::Completed),

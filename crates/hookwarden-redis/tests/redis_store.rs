@@ -494,3 +494,35 @@ async fn unreachable_redis_fails_to_connect_without_leaking_the_password() {
     let err = lazy.claim(&key("x"), LEASE).await.unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_whose_answer_was_lost_does_not_hold_the_key() {
+    let Some(redis) = support::own_redis() else {
+        return;
+    };
+    let s = RedisStore::builder(redis.url())
+        .unwrap()
+        .with_prefix(support::unique_prefix("claim_lost"))
+        .with_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let k = key("evt_lost_answer");
+    // Redis stalls: the claim is sent, its answer does not come in time.
+    redis.freeze(true);
+    let err = s.claim(&k, LEASE).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Timeout, "{err}");
+    redis.freeze(false);
+    // Redis then ran the claim; the sender's retry must not get 409 for a minute.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match s.claim(&k, LEASE).await {
+            Ok(Claim::New(_)) => break,
+            other if Instant::now() < deadline => {
+                let _ = other;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("the lost claim still holds the key: {other:?}"),
+        }
+    }
+}
