@@ -20,13 +20,15 @@ static SIGNATURE: HeaderKey = HeaderKey::from_static("paddle-signature");
 /// | signature | hex HMAC-SHA256 in each `h1` (several during a secret rotation); unknown fields are ignored |
 /// | secret | the notification destination's whole secret key (`pdl_ntfset_...`), prefix included, as bytes |
 /// | timestamp | `ts`, unix seconds |
-/// | default tolerance | 5 seconds each way |
+/// | default tolerance | 5 seconds in the past, 5 minutes in the future |
 /// | delivery id | the event's `event_id` (`evt_...`) in the signed JSON body |
 ///
-/// The 5-second tolerance is the one Paddle's official Node.js SDK enforces
+/// The 5 seconds in the past are what Paddle's official Node.js SDK enforces
 /// (`WebhooksValidator.MAX_VALID_TIME_DIFFERENCE = 5`, in
-/// `src/notifications/helpers/webhooks-validator.ts` of `PaddleHQ/paddle-node-sdk`).
-/// It is tight: a receiver whose clock drifts, or that sees deliveries queued behind a
+/// `src/notifications/helpers/webhooks-validator.ts` of `PaddleHQ/paddle-node-sdk`),
+/// which has no bound in the future; here a timestamp ahead of the receiver's clock is
+/// allowed the usual five minutes of clock skew, not 5 seconds (a receiver whose
+/// clock ran 6 s behind Paddle's refused every delivery). The past bound is tight: a receiver whose clock drifts, or that sees deliveries queued behind a
 /// slow proxy, should widen it with
 /// [`VerifierBuilder::tolerance_past`](crate::VerifierBuilder::tolerance_past); dedup on
 /// `event_id` still stops replays within the window.
@@ -51,7 +53,7 @@ impl Scheme for Paddle {
     }
 
     fn default_tolerance(&self) -> Option<Tolerance> {
-        Some(Tolerance::symmetric(Duration::seconds(5)))
+        Some(Tolerance::new(Duration::seconds(5), Duration::minutes(5)))
     }
 
     fn required_headers(&self) -> &[HeaderKey] {
@@ -179,13 +181,15 @@ mod tests {
     }
 
     #[test]
-    fn tolerance_is_five_seconds_each_way() {
+    fn tolerance_is_five_seconds_past_five_minutes_ahead() {
         let v = verifier(SECRET);
         assert!(v.verify(&signed(BODY, NOW - 5), BODY, None).is_ok());
-        assert!(v.verify(&signed(BODY, NOW + 5), BODY, None).is_ok());
+        // A receiver whose clock runs behind Paddle's.
+        assert!(v.verify(&signed(BODY, NOW + 6), BODY, None).is_ok());
+        assert!(v.verify(&signed(BODY, NOW + 300), BODY, None).is_ok());
         let err = v.verify(&signed(BODY, NOW - 6), BODY, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimestampTooOld);
-        let err = v.verify(&signed(BODY, NOW + 6), BODY, None).unwrap_err();
+        let err = v.verify(&signed(BODY, NOW + 301), BODY, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimestampTooNew);
     }
 
