@@ -61,21 +61,9 @@ pub fn own_redis() -> Option<Redis> {
     if !redis_server_available() {
         return skip("redis-server is not installed");
     }
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!(
-        "hookwarden-redis-test-{}-{port}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut server = Server {
-        child: None,
-        port,
-        dir,
-        cluster: false,
-    };
-    server.start();
+    let server = Server::launch(false);
     Some(Redis {
-        url: format!("redis://127.0.0.1:{port}/"),
+        url: format!("redis://127.0.0.1:{}/", server.port),
         server: Some(server),
     })
 }
@@ -96,24 +84,7 @@ pub fn own_cluster(nodes: usize) -> Option<Cluster> {
     if !redis_server_available() || !cli_available {
         skip("redis-server or redis-cli is not installed")?;
     }
-    let servers: Vec<Server> = (0..nodes)
-        .map(|_| {
-            let port = free_port();
-            let dir = std::env::temp_dir().join(format!(
-                "hookwarden-redis-cluster-{}-{port}",
-                std::process::id()
-            ));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let mut server = Server {
-                child: None,
-                port,
-                dir,
-                cluster: true,
-            };
-            server.start();
-            server
-        })
-        .collect();
+    let servers: Vec<Server> = (0..nodes).map(|_| Server::launch(true)).collect();
     let status = Command::new("redis-cli")
         .arg("--cluster")
         .arg("create")
@@ -160,6 +131,24 @@ fn free_port() -> u16 {
 }
 
 impl Server {
+    /// A server on a free port, in its own temporary directory, started.
+    fn launch(cluster: bool) -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!(
+            "hookwarden-redis-test-{}-{port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+            cluster,
+        };
+        server.start();
+        server
+    }
+
     fn start(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
