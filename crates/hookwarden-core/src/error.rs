@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::headers::Name;
+
 /// What kind of problem rejected a delivery. Each kind maps to one HTTP status
 /// ([`ErrorKind::status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,7 +98,7 @@ impl fmt::Display for ErrorKind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct VerifyError {
     kind: ErrorKind,
-    header: Option<Cow<'static, str>>,
+    header: Option<Name>,
     detail: &'static str,
     skew: Option<time::Duration>,
 }
@@ -128,7 +130,7 @@ impl VerifyError {
     /// Attach the name of the header concerned.
     #[must_use]
     pub fn with_header(mut self, header: &crate::HeaderKey) -> Self {
-        self.header = Some(header_cow(header));
+        self.header = Some(header.name());
         self
     }
 
@@ -169,14 +171,6 @@ impl VerifyError {
     }
 }
 
-fn header_cow(key: &crate::HeaderKey) -> Cow<'static, str> {
-    // Built-in schemes use static names; only run-time names are copied.
-    match key.static_name() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(key.as_str().to_owned()),
-    }
-}
-
 impl fmt::Debug for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyError")
@@ -192,7 +186,7 @@ impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.as_str())?;
         if let Some(h) = &self.header {
-            write!(f, " ({h})")?;
+            write!(f, " ({})", &**h)?;
         }
         write!(f, ": {}", self.detail)?;
         if let Some(skew) = self.skew {

@@ -8,8 +8,8 @@
 //! Header names are looked up with a [`HeaderKey`], built once: on an `http::HeaderMap`
 //! this uses a prebuilt `http::HeaderName` and avoids re-parsing the name on every request.
 
-use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::ConfigError;
 
@@ -26,9 +26,48 @@ use crate::error::ConfigError;
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct HeaderKey {
-    name: Cow<'static, str>,
+    name: Name,
     #[cfg(feature = "http")]
     http: http::HeaderName,
+}
+
+/// A header name, known at compile time or shared: cloned without a copy (an error
+/// naming a run-time header makes no allocation).
+#[derive(Clone)]
+pub(crate) enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
 }
 
 impl HeaderKey {
@@ -52,7 +91,7 @@ impl HeaderKey {
             i += 1;
         }
         Self {
-            name: Cow::Borrowed(name),
+            name: Name::Static(name),
             #[cfg(feature = "http")]
             http: http::HeaderName::from_static(name),
         }
@@ -73,7 +112,7 @@ impl HeaderKey {
         let http = http::HeaderName::from_bytes(lower.as_bytes())
             .map_err(|_| ConfigError::new(format!("invalid header name {name:?}")))?;
         Ok(Self {
-            name: Cow::Owned(lower),
+            name: Name::Shared(Arc::from(lower)),
             #[cfg(feature = "http")]
             http,
         })
@@ -92,8 +131,8 @@ impl HeaderKey {
     #[must_use]
     pub fn static_name(&self) -> Option<&'static str> {
         match self.name {
-            Cow::Borrowed(s) => Some(s),
-            Cow::Owned(_) => None,
+            Name::Static(s) => Some(s),
+            Name::Shared(_) => None,
         }
     }
 
@@ -101,6 +140,11 @@ impl HeaderKey {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.name
+    }
+
+    /// The name, shared: for an error that names the header without copying it.
+    pub(crate) fn name(&self) -> Name {
+        self.name.clone()
     }
 
     /// The prebuilt `http` header name.

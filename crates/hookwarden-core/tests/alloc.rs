@@ -11,7 +11,12 @@
 //!   scanned from the JSON body, must be found without allocating);
 //! - a tampered body;
 //! - a delivery checked against the wrong secret;
-//! - a delivery whose timestamp is out of tolerance (schemes that sign one).
+//! - a delivery whose timestamp is out of tolerance (schemes that sign one);
+//! - no headers at all, and every header value replaced by garbage (header errors,
+//!   which name the header concerned);
+//!
+//! and the same for two configurations of the generic HMAC scheme (run-time header
+//! names) and a Standard Webhooks header carrying several signatures.
 //!
 //! dhat allows one profiler per process, hence one `#[test]` in this file.
 //!
@@ -121,6 +126,10 @@ struct Case {
 
 fn case(name: &'static str, body: &[u8]) -> Case {
     let scheme = schemes::by_name(name).unwrap_or_else(|| panic!("by_name({name:?})"));
+    case_for(name, scheme, body)
+}
+
+fn case_for(name: &'static str, scheme: Arc<dyn Scheme>, body: &[u8]) -> Case {
     for (sign_with, verify_with, wrong) in secrets(&*scheme) {
         let input = SignInput {
             body,
@@ -221,6 +230,21 @@ fn measure<H: Headers>(c: &Case, form: &str, headers: &H, body: &[u8]) -> Vec<St
         );
     }
     record("timestamp out of tolerance", n);
+
+    let none: [(&str, &str); 0] = [];
+    let (n, r) = allocations(|| c.valid.verify(black_box(&none), black_box(body), url));
+    assert_eq!(
+        r.err().map(|e| e.kind()),
+        Some(ErrorKind::MissingHeader),
+        "{}",
+        c.name
+    );
+    record("no headers", n);
+
+    let garbage: Vec<(&str, &str)> = c.headers.iter().map(|(n, _)| (n.as_str(), "!")).collect();
+    let (n, r) = allocations(|| c.valid.verify(black_box(&garbage), black_box(body), url));
+    assert!(r.is_err(), "{}: garbage headers accepted", c.name);
+    record("garbage headers", n);
     found
 }
 
@@ -307,6 +331,72 @@ fn verify_does_not_allocate() {
         }
         covered.push(name);
     }
+    // The generic scheme, whose header names are given at run time (a header error
+    // names one without copying it).
+    let generic: [(&'static str, Arc<dyn Scheme>); 2] = [
+        (
+            "generic (hex SHA-256, id and timestamp signed)",
+            Arc::new(
+                schemes::GenericHmac::builder()
+                    .signature_header("X-Acme-Signature")
+                    .prefix("sha256=")
+                    .timestamp_header("X-Acme-Timestamp")
+                    .id_header("X-Acme-Id")
+                    .template("{id}.{timestamp}.{body}")
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+        (
+            "generic (base64 SHA-512, several signatures)",
+            Arc::new(
+                schemes::GenericHmac::builder()
+                    .signature_header("X-Other-Signature")
+                    .encoding(schemes::SignatureEncoding::Base64)
+                    .hash(schemes::HmacHash::Sha512)
+                    .separator(',')
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+    ];
+    for (name, scheme) in generic {
+        let body = body(1024, true);
+        let found = measure_all_forms(&case_for(name, scheme, &body), &body);
+        let _ = writeln!(
+            report,
+            "{name} ({} B): {}",
+            body.len(),
+            if found.is_empty() {
+                "0 allocations".to_owned()
+            } else {
+                found.join("; ")
+            }
+        );
+        failures.extend(found);
+    }
+    // Several signatures in one header: one that does not match, then the real one.
+    let body = body(1024, true);
+    let mut c = case("standard", &body);
+    for (n, v) in &mut c.headers {
+        if n == "webhook-signature" {
+            *v = format!(
+                "v1,{} {v}",
+                base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+            );
+        }
+    }
+    let found = measure_all_forms(&c, &body);
+    let _ = writeln!(
+        report,
+        "standard (two signatures, the second valid): {}",
+        if found.is_empty() {
+            "0 allocations".to_owned()
+        } else {
+            found.join("; ")
+        }
+    );
+    failures.extend(found);
     // A form body as Twilio sends them: percent-encoded phone numbers, `+` for spaces.
     let form: &[u8] =
         b"ToCountry=US&Body=Invoice+in_1+paid%21&To=%2B15558675310&From=%2B14158675310&NumMedia=0";
