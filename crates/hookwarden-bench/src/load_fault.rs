@@ -82,7 +82,7 @@ impl Default for Config {
             requests: 20_000,
             connections: 64,
             outage: Duration::from_millis(1500),
-            rss_growth_limit: 256 * 1024 * 1024,
+            rss_growth_limit: 24 << 20,
             lease: Duration::from_secs(3),
         }
     }
@@ -376,6 +376,26 @@ impl RedisServer {
         Err(format!("redis-server on port {} did not start", self.port).into())
     }
 
+    /// Wait until it answers `PING` (10 s at most).
+    fn wait_for_ping(&self) -> Result<(), BoxError> {
+        use std::io::{Read as _, Write as _};
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = [0; 7];
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read_exact(&mut buf).is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!("redis-server on port {} did not answer PING", self.port).into())
+    }
+
     /// Kill it (by its process id) and reap it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -411,7 +431,7 @@ pub struct Row {
     pub finals: BTreeMap<String, BTreeMap<u16, usize>>,
     /// Every status seen, retries included.
     pub seen: BTreeMap<u16, u64>,
-    /// 503s seen while Redis was away (plus the grace period).
+    /// 503s seen while Redis was away (until it answered again, plus a margin).
     pub in_outage_503: u64,
     /// Connections that broke mid-request (resent on a new connection).
     pub transport_errors: u64,
@@ -441,6 +461,9 @@ pub fn rss_bytes() -> u64 {
 }
 
 struct Outage {
+    /// From the kill until the store answers again (plus a margin): 503 is expected,
+    /// and no new delivery starts (those in flight keep retrying), so that the
+    /// traffic after the outage is checked strictly.
     active: AtomicBool,
     seen_503: AtomicU64,
 }
@@ -468,6 +491,9 @@ async fn drive(
             let mut problems = Vec::new();
             let mut conn = None;
             loop {
+                while outage.active.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
                 let mut status = 0;
@@ -476,11 +502,18 @@ async fn drive(
                     match send(&mut conn, addr, job).await {
                         Ok(s) => status = s,
                         Err(_) => {
-                            // The connection broke (a server answering 413 before
-                            // reading a body closes it): reconnect and resend.
+                            // The connection broke. A server answering 413 before
+                            // reading a body closes it; for any other request it is a
+                            // fault (a panic drops the connection). Reconnect, resend.
                             conn = None;
                             transport.fetch_add(1, Ordering::Relaxed);
                             status = 0;
+                            if job.kind != Kind::Oversized {
+                                problems.push(format!(
+                                    "connection broken for {} ({:?})",
+                                    job.id, job.kind
+                                ));
+                            }
                         }
                     }
                     *seen.entry(status).or_default() += 1;
@@ -498,6 +531,11 @@ async fn drive(
                     let backoff = Duration::from_millis(20 * u64::from(attempt + 1))
                         .min(Duration::from_millis(250));
                     tokio::time::sleep(backoff).await;
+                }
+                if job.kind == Kind::Oversized {
+                    // The server closes the connection after refusing a body it did not
+                    // read; the next request must not be sent on it.
+                    conn = None;
                 }
                 finals.push((i, status));
                 progress.fetch_add(1, Ordering::Relaxed);
@@ -639,6 +677,7 @@ pub fn run_one(
         transport.clone(),
     ));
     let mut fault_log = Vec::new();
+    let mut outage_marks = None;
     if let Some(server) = redis.filter(|_| store == Store::Redis) {
         // Midway: kill redis-server, keep it down for the outage, start it again.
         while progress.load(Ordering::Relaxed) < config.requests / 2 && !driver.is_finished() {
@@ -650,12 +689,20 @@ pub fn run_one(
             "redis killed after {} deliveries",
             progress.load(Ordering::Relaxed)
         ));
+        let at_kill = progress.load(Ordering::Relaxed);
         std::thread::sleep(config.outage);
         server.spawn()?;
         fault_log.push(format!("redis restarted after {:?}", config.outage));
-        // Grace: the store reconnects (backoff up to 1 s) and in-flight retries settle.
-        std::thread::sleep(Duration::from_secs(3));
+        // Until Redis answers, then a margin for the store to reconnect (backoff up to
+        // 1 s) and the in-flight retries to settle.
+        server.wait_for_ping()?;
+        std::thread::sleep(Duration::from_millis(1500));
+        let at_end = progress.load(Ordering::Relaxed);
         outage.active.store(false, Ordering::SeqCst);
+        fault_log.push(format!(
+            "outage window closed after {at_end} deliveries; the rest checked strictly"
+        ));
+        outage_marks = Some((at_kill, at_end));
     }
     let (finals, seen, attempts, problems) = rt.block_on(driver)??;
     let elapsed = start.elapsed();
@@ -712,6 +759,19 @@ pub fn run_one(
         if !unique_ids.contains(id.as_str()) {
             row.violations.push(format!(
                 "handler ran {n} times for {id}, which is not a valid delivery"
+            ));
+        }
+    }
+    if let Some((at_kill, at_end)) = outage_marks {
+        // The outage must have met traffic, and traffic must have followed it.
+        if row.in_outage_503 == 0 {
+            row.violations
+                .push("no 503 during the outage: it met no traffic".to_owned());
+        }
+        if at_kill >= config.requests || at_end >= config.requests {
+            row.violations.push(format!(
+                "no delivery after the outage (killed after {at_kill}, window closed after {at_end} of {})",
+                config.requests
             ));
         }
     }
