@@ -32,7 +32,8 @@
 //!     --url http://127.0.0.1:3000/webhooks --timestamp now-3600 /tmp/body.json # timestamp_too_old
 //! ```
 //!
-//! (`hookwarden sign` prints the same headers without sending, for `curl -H ...`.)
+//! (`hookwarden sign` prints a delivery's headers without sending it, for `curl -H ...`;
+//! its `--timestamp` takes UNIX seconds.)
 //!
 //! Configuration, by environment (the same as `examples/axum_receiver.rs`):
 //!

@@ -269,10 +269,21 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m))
     {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
             // `--help` and `--version` land here too, and succeed.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return ExitCode::from(EXIT_OK);
+        }
+        Err(e) => {
+            // One line, as every usage error: clap's first line, then where to look.
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = writeln!(
+                io::stderr().lock(),
+                "hookwarden: error: {message} (see --help)"
+            );
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     let json = cli.json;
@@ -309,13 +320,25 @@ fn scheme_by_name(name: &str, ed25519: bool) -> Result<Arc<dyn Scheme>, UsageErr
     })
 }
 
-/// Parse `-H 'Name: value'` arguments.
+/// The largest timestamp the schemes read back (18 digits).
+const MAX_TIMESTAMP: i64 = 999_999_999_999_999_999;
+
+/// Whether `sign` may put `timestamp` in a header: what `verify` reads back.
+fn is_signable_timestamp(timestamp: i64) -> bool {
+    (0..=MAX_TIMESTAMP).contains(&timestamp)
+}
+
+/// Parse `-H 'Name: value'` arguments. An error does not repeat the argument: a
+/// header value may be a secret (GitLab's token).
 fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, UsageError> {
     raw.iter()
-        .map(|h| {
+        .enumerate()
+        .map(|(i, h)| {
             let malformed = || {
                 UsageError::new(format!(
-                    "malformed -H {h:?}: expected `Name: value` with a valid header name"
+                    "malformed -H (number {}, value not shown): expected `Name: value` \
+                     with a valid header name",
+                    i + 1
                 ))
             };
             let (name, value) = h.split_once(':').ok_or_else(malformed)?;
@@ -512,10 +535,16 @@ fn run_sign(args: &SignArgs, json: bool) -> Result<u8, UsageError> {
             scheme.name()
         )));
     }
+    let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_unix());
+    if !is_signable_timestamp(timestamp) {
+        return Err(UsageError::new(format!(
+            "--timestamp {timestamp}: expected UNIX seconds, 0 to {MAX_TIMESTAMP}"
+        )));
+    }
     let body = read_body(args.body.as_ref())?;
     let input = SignInput {
         body: &body,
-        timestamp: args.timestamp.unwrap_or_else(|| SystemClock.now_unix()),
+        timestamp,
         id: args.id.as_deref(),
         url: args.url.as_deref(),
     };

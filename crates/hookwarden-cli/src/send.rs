@@ -129,19 +129,24 @@ fn parse_when(spec: &str, now: i64) -> Result<i64, UsageError> {
         ))
     };
     let spec = spec.trim();
-    let relative = |rest: &str, sign: i64| -> Result<i64, UsageError> {
-        let secs: i64 = rest.parse().map_err(|_| bad())?;
-        now.checked_add(sign * secs).ok_or_else(bad)
+    // Digits only: no second sign (`now--5`), no overflow.
+    let seconds = |digits: &str| -> Result<i64, UsageError> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        digits.parse().map_err(|_| bad())
     };
-    if spec == "now" {
-        Ok(now)
+    let when = if spec == "now" {
+        Some(now)
     } else if let Some(rest) = spec.strip_prefix("now-").or_else(|| spec.strip_prefix('-')) {
-        relative(rest, -1)
+        now.checked_sub(seconds(rest)?)
     } else if let Some(rest) = spec.strip_prefix("now+").or_else(|| spec.strip_prefix('+')) {
-        relative(rest, 1)
+        now.checked_add(seconds(rest)?)
     } else {
-        spec.parse().map_err(|_| bad())
-    }
+        Some(seconds(spec)?)
+    };
+    when.filter(|t| crate::is_signable_timestamp(*t))
+        .ok_or_else(bad)
 }
 
 /// `hookwarden send`.
@@ -177,7 +182,9 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
         body: &body,
         timestamp,
         id: args.id.as_deref(),
-        url: Some(args.url.as_str()),
+        // The URL as it will be sent (`http://host:3000` goes out as `http://host:3000/`,
+        // percent-encoded): URL-signing schemes sign what the receiver sees.
+        url: Some(url.as_str()),
     };
     let signed = sign(&*scheme, &secret, &input)
         .map_err(|e| UsageError::new(format!("cannot sign: {}", e.message())))?;

@@ -482,6 +482,25 @@ fn unknown_scheme_lists_the_known_ones() {
 }
 
 #[test]
+fn sign_refuses_timestamps_verify_cannot_read_back() {
+    for bad in ["-1", "9223372036854775807", "1000000000000000000"] {
+        let r = run(
+            &[
+                "sign",
+                "--scheme",
+                "standard",
+                "--secret",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                &format!("--timestamp={bad}"),
+                "-",
+            ],
+            b"{}",
+        );
+        assert_usage(&r, "--timestamp");
+    }
+}
+
+#[test]
 fn malformed_headers_are_usage_errors() {
     for bad in ["NoColon", ": value", "bad name: value", "\u{e9}t\u{e9}: x"] {
         let r = run(

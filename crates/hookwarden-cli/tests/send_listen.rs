@@ -606,9 +606,48 @@ fn send_usage_errors_exit_2_with_one_line() {
     let r = with(&["--url", &dead, "--repeat", "2", "-"]);
     assert_usage(&r, &format!("cannot reach {dead}"));
     assert!(r.stderr.contains("Connection refused"), "{r:?}");
-    // Clap's own errors exit 2 too.
-    let r = with(&["--url", url, "--repeat", "0", "-"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    for bad in [
+        "now--9223372036854775808",
+        "now--5",
+        "now-",
+        "+-5",
+        "99999999999999999999",
+    ] {
+        assert_usage(
+            &with(&["--url", url, "--timestamp", bad, "-"]),
+            "malformed --timestamp",
+        );
+    }
+    // A malformed -H is not echoed: a header value may be a secret (GitLab's token).
+    let r = with(&["--url", url, "-H", "X-Gitlab-Token glpat-s3cret", "-"]);
+    assert_usage(&r, "malformed -H (number 1, value not shown)");
+    assert!(!r.stderr.contains("glpat-s3cret"), "{r:?}");
+    // Clap's own errors: exit 2, one line in the same format.
+    assert_usage(&with(&["--url", url, "--repeat", "0", "-"]), "--repeat");
+    assert_usage(&with(&["--url", url, "--bogus", "-"]), "--bogus");
+}
+
+#[test]
+fn url_signing_schemes_sign_the_url_as_it_is_sent() {
+    use hookwarden_core::{Verifier, schemes::Twilio};
+    let (addr, seen) = app(vec![]);
+    // Typed with a space; sent, and seen by the receiver, percent-encoded.
+    let typed = format!("http://{addr}/app?note=a b");
+    let r = run(
+        &[
+            "send", "--scheme", "twilio", "--secret", "tok", "--url", &typed, "-",
+        ],
+        b"Body=hi&From=%2B15551234567",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let (headers, body) = seen.lock().unwrap().remove(0);
+    let received = format!("http://{addr}/app?note=a%20b");
+    Verifier::builder(Twilio::new())
+        .secret("tok")
+        .build()
+        .unwrap()
+        .verify(&headers, &body, Some(&received))
+        .expect("signed over the URL the receiver sees");
 }
 
 #[test]
