@@ -179,7 +179,46 @@ async fn a_panicking_handler_releases_the_delivery() {
 }
 
 #[actix_web::test]
-async fn a_client_that_hangs_up_releases_the_delivery() {
+async fn a_dropped_request_future_releases_the_delivery() {
+    use actix_web::dev::Service as _;
+    // The first call waits for a permit that never comes.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let h = Handler {
+        gate: Some(gate.clone()),
+        ..Handler::default()
+    };
+    let app = actix_web::test::init_service(
+        App::new().configure(routes(guard().build().unwrap(), h.clone())),
+    )
+    .await;
+    let headers = signed("msg_dropped", BODY, NOW);
+    let request = || {
+        let mut r = actix_web::test::TestRequest::post().uri("/hooks");
+        for (k, v) in &headers {
+            r = r.insert_header((k.as_str(), v.as_str()));
+        }
+        r.set_payload(BODY).to_request()
+    };
+    // Polled until the handler waits, then dropped (a server dropping the request).
+    let first = app.call(request());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), first)
+            .await
+            .is_err()
+    );
+    assert_eq!(h.calls(), 1);
+    // The claim was released: the retry runs the handler itself, not a 409.
+    gate.add_permits(1);
+    let retry = actix_web::test::call_service(&app, request()).await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!((h.calls(), h.successes()), (2, 1));
+}
+
+#[actix_web::test]
+async fn a_client_that_hangs_up_is_not_stuck_in_flight() {
+    // actix-web keeps running a handler after its client hung up (it does not drop
+    // the request's future; `a_dropped_request_future_releases_the_delivery` covers a
+    // dropped one): the retry gets 409 until it completes, then its outcome.
     // The handler takes 20 ms; the client gives up after 5 ms.
     let h = Handler::default();
     let (addr, server) = serve(guard().build().unwrap(), h.clone());

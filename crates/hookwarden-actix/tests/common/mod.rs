@@ -52,6 +52,8 @@ pub struct Handler {
     pub successes: Arc<AtomicUsize>,
     /// Statuses to return, one per call (then 200); 418 panics.
     pub script: Arc<std::sync::Mutex<Vec<u16>>>,
+    /// When set, each call waits for a permit before answering.
+    pub gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Handler {
@@ -72,6 +74,9 @@ async fn handle(
     h.calls.fetch_add(1, Ordering::SeqCst);
     // Long enough for concurrent duplicates to overlap.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    if let Some(gate) = &h.gate {
+        gate.acquire().await.unwrap().forget();
+    }
     let status = {
         let mut script = h.script.lock().unwrap();
         if script.is_empty() {
