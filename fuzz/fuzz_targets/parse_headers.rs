@@ -78,6 +78,27 @@ fuzz_target!(|input: Input| {
     }
     assert_eq!(count, bytes.split(|&b| b == input.separator).count());
 
+    // The other direction: a field serde_json finds at the top level of a valid object
+    // (its key written once, plainly) is found by the scan too.
+    let quoted = format!("\"{}\"", input.field);
+    let plain = !bytes.contains(&b'\\')
+        && bytes
+            .windows(quoted.len())
+            .filter(|w| *w == quoted.as_bytes())
+            .count()
+            == 1;
+    if plain
+        && let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_slice::<serde_json::Value>(bytes)
+        && map.contains_key(&input.field)
+    {
+        assert!(
+            json_top_level(bytes, &input.field).is_some(),
+            "serde_json finds {:?} at the top level, the scan does not",
+            input.field
+        );
+    }
+
     if let Some(value) = json_top_level(bytes, &input.field) {
         // Found only in a body that starts as a JSON object.
         assert_eq!(bytes.trim_ascii_start().first(), Some(&b'{'));
