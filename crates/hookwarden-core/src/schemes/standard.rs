@@ -122,14 +122,37 @@ fn decode_prefixed(
     what: &str,
 ) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     let raw = secret.expose();
-    let raw = raw.strip_prefix(prefix.as_bytes()).unwrap_or(raw);
+    // Another kind of Standard Webhooks key than this one takes: say which it is.
+    const KINDS: [(&str, &str); 3] = [
+        ("whsec_", "a `whsec_` secret is for `v1` (HMAC)"),
+        (
+            "whpk_",
+            "a `whpk_` public key verifies `v1a` (Ed25519, `StandardWebhooks::ed25519`)",
+        ),
+        (
+            "whsk_",
+            "a `whsk_` private key signs `v1a` (Ed25519); verifying takes its `whpk_` public key",
+        ),
+    ];
+    if let Some((_, kind)) = KINDS
+        .iter()
+        .find(|(p, _)| *p != prefix && raw.starts_with(p.as_bytes()))
+    {
+        return Err(ConfigError::new(format!(
+            "{what}: {kind}; this one takes `{prefix}`"
+        )));
+    }
+    let (raw, after) = match raw.strip_prefix(prefix.as_bytes()) {
+        Some(rest) => (rest, format!(" after `{prefix}`")),
+        None => (raw, String::new()),
+    };
     if raw.is_empty() {
         return Err(ConfigError::new(format!("{what} is empty")));
     }
-    let bytes =
-        Zeroizing::new(B64.decode(raw).map_err(|_| {
-            ConfigError::new(format!("{what} is not valid base64 after `{prefix}`"))
-        })?);
+    let bytes = Zeroizing::new(
+        B64.decode(raw)
+            .map_err(|_| ConfigError::new(format!("{what} is not valid base64{after}")))?,
+    );
     if bytes.is_empty() {
         return Err(ConfigError::new(format!("{what} is empty")));
     }
@@ -543,6 +566,28 @@ mod v1a_tests {
             let h: Vec<_> = headers.iter().map(|(k, x)| (case(k), x.clone())).collect();
             v.verify(&h, &body, None).unwrap();
         }
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_named() {
+        let err = |scheme: StandardWebhooks, secret: &str| {
+            scheme.key_bytes(&secret.into()).unwrap_err().to_string()
+        };
+        let hmac = StandardWebhooks::new();
+        let ed = StandardWebhooks::ed25519();
+        let e = err(hmac, "whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+        assert!(e.contains("`whsk_` private key signs `v1a`"), "{e}");
+        let e = err(hmac, "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=");
+        assert!(e.contains("`whpk_` public key verifies `v1a`"), "{e}");
+        let e = err(ed, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert!(e.contains("`whsec_` secret is for `v1`"), "{e}");
+        let e = err(ed, "whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+        assert!(e.contains("verifying takes its `whpk_` public key"), "{e}");
+        // No prefix: no claim that one was there.
+        let e = err(hmac, "notprefixed!!");
+        assert!(e.ends_with("is not valid base64"), "{e}");
+        let e = err(hmac, "whsec_not*base64");
+        assert!(e.ends_with("is not valid base64 after `whsec_`"), "{e}");
     }
 
     #[test]
