@@ -127,7 +127,7 @@ impl Explain {
             None if self.signs_timestamp && self.signatures.is_none() => {
                 let _ = writeln!(
                     out,
-                    "timestamp: not read (the signature headers did not parse)"
+                    "timestamp: not checked (the signature headers did not parse)"
                 );
             }
             None if self.signs_timestamp => {
@@ -149,23 +149,18 @@ impl Explain {
             }
             out.push('\n');
         }
+        // Schemes whose signatures carry no version label (Discord, Linear...) get none.
         let versions = if self.versions.is_empty() {
-            "none recognised".to_owned()
+            String::new()
         } else {
-            self.versions.join(", ")
+            format!(" (versions present: {})", self.versions.join(", "))
         };
         match self.signatures {
             Some(n) => {
-                let _ = writeln!(
-                    out,
-                    "signatures: {n} decoded (versions present: {versions})"
-                );
+                let _ = writeln!(out, "signatures: {n} decoded{versions}");
             }
             None => {
-                let _ = writeln!(
-                    out,
-                    "signatures: headers not parsed (versions present: {versions})"
-                );
+                let _ = writeln!(out, "signatures: headers not parsed{versions}");
             }
         }
         let _ = writeln!(

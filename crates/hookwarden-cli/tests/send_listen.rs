@@ -817,7 +817,7 @@ fn explain_missing_headers_and_unsupported_versions() {
     );
     assert!(r.has_line("headers missing: webhook-timestamp"), "{r:?}");
     assert!(
-        r.has_line("timestamp: not read (the signature headers did not parse)"),
+        r.has_line("timestamp: not checked (the signature headers did not parse)"),
         "{r:?}"
     );
     assert!(
@@ -947,4 +947,30 @@ fn verify_explain_usage_errors_exit_2() {
         ),
         "malformed -H",
     );
+}
+
+#[test]
+fn explain_a_scheme_without_version_labels() {
+    // Linear: a hex signature with no label, the timestamp in the body.
+    let body = r#"{"webhookTimestamp":1700000000000,"type":"Issue"}"#;
+    let r = run(
+        &[
+            "verify",
+            "--scheme",
+            "linear",
+            "--secret",
+            "lin_wh_secret",
+            "-H",
+            &format!("Linear-Signature: {}", "ab".repeat(32)),
+            "--now",
+            "1700000000",
+            "--explain",
+            "-",
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.has_line("signatures: 1 decoded"), "{r:?}");
+    assert!(!r.stdout.contains("versions present"), "{r:?}");
+    assert!(r.has_line("secrets tried: 1 of 1"), "{r:?}");
 }
