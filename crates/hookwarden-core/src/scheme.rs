@@ -334,6 +334,16 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         Ok(())
     }
 
+    /// Whether the signature covers the id header [`parse_into`](Self::parse_into)
+    /// finds (`Parsed::id`): `webhook-id`, signed as part of the content, yes;
+    /// `X-GitHub-Delivery`, sent beside the signature, no. Defaults to `false`. An id in
+    /// the body ([`IdSource::BodyField`]) is always signed. The default dedup key uses
+    /// only a signed id, else the signature's digest
+    /// ([`DedupKeySource::Auto`](crate::dedup::DedupKeySource::Auto)).
+    fn signs_id_header(&self) -> bool {
+        false
+    }
+
     /// Where the delivery id is, for deduplication: by default the header id found by
     /// [`parse_into`](Self::parse_into); schemes with the id in the signed body
     /// override it. Nothing is read here: the id is resolved only when asked for

@@ -238,11 +238,18 @@ impl Verifier {
                 if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
                     scheme.check_after_match(req, parsed)?;
                     let signature = candidates.get(i).copied();
+                    let source = scheme.delivery_id(req, parsed);
+                    let id_signed = match source {
+                        IdSource::BodyField(..) => true,
+                        IdSource::Bytes(_) => scheme.signs_id_header(),
+                        _ => false,
+                    };
                     return Ok(Verified {
                         scheme: scheme.name(),
                         key_index,
                         timestamp,
-                        id: DeliveryId::from_source(scheme.delivery_id(req, parsed)),
+                        id: DeliveryId::from_source(source),
+                        id_signed,
                         signature,
                     });
                 }
@@ -427,6 +434,8 @@ pub struct Verified<'r> {
     key_index: usize,
     timestamp: Option<i64>,
     id: DeliveryId<'r>,
+    /// Whether the signature covers the id (a signed header, a field of the body).
+    id_signed: bool,
     signature: Option<Tag>,
 }
 
@@ -509,6 +518,29 @@ impl Verified<'_> {
         self.id.get()
     }
 
+    /// Whether the signature covers the [delivery id](Self::delivery_id): a signed
+    /// header (`webhook-id`, Twitch's message id) or a field of the signed body
+    /// (Stripe's event `id`). An unsigned id header (`X-GitHub-Delivery`) can be changed
+    /// by whoever replays a captured request, so the default dedup key does not trust
+    /// it ([`DedupKeySource::Auto`](crate::dedup::DedupKeySource::Auto)).
+    ///
+    /// ```
+    /// use hookwarden_core::{schemes::Github, Verifier};
+    /// let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
+    /// let headers = [
+    ///     ("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    ///     ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+    /// ];
+    /// let verified = verifier.verify(&headers, b"Hello, World!", None).expect("valid");
+    /// assert_eq!(verified.delivery_id(), Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+    /// assert!(!verified.delivery_id_signed());
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn delivery_id_signed(&self) -> bool {
+        self.id_signed && self.delivery_id().is_some()
+    }
+
     /// The signature that matched, as received (not secret: the sender sent it, but it
     /// is kept out of `Debug` all the same). Used to derive a dedup key when the
     /// scheme has no delivery id.
@@ -529,6 +561,7 @@ impl Verified<'_> {
             key_index: self.key_index,
             timestamp: self.timestamp,
             id,
+            id_signed: self.id_signed,
             signature: self.signature,
         }
     }

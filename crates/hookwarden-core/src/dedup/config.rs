@@ -42,14 +42,17 @@ pub const MAX_NAMESPACE_LEN: usize = 64;
 /// Prefer a *signed* id: the Standard Webhooks `webhook-id` and Stripe's event `id`
 /// are covered by the signature, so nobody without the secret can change them. A
 /// header the scheme does not sign (`X-GitHub-Delivery`, `X-Shopify-Event-Id`) can be
-/// changed by whoever replays a captured request; with such schemes, the timestamp
-/// tolerance (where the scheme has one) and the sender's TLS are what stop replays.
+/// changed by whoever replays a captured request: [`Auto`](Self::Auto) does not use
+/// one, and a [`Header`](Self::Header) source naming one lets such a replay through
+/// (for a scheme without a timestamp, at any time).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DedupKeySource {
-    /// The scheme's delivery id ([`Verified::delivery_id`]: a signed id such as
-    /// `webhook-id` or Stripe's event `id`, else the id header the scheme documents,
-    /// such as `X-GitHub-Delivery`), else the signature digest. The default.
+    /// The scheme's delivery id when the signature covers it
+    /// ([`Verified::delivery_id_signed`]: `webhook-id`, Stripe's event `id`), else the
+    /// digest of the signature that matched (GitHub, Shopify, Twilio: their id headers
+    /// are not signed; a retry resends the same signed bytes), else, for a scheme that
+    /// signs nothing (GitLab's token), its id header. The default.
     #[default]
     Auto,
     /// The first value of this header (trimmed; it must be UTF-8), for providers
@@ -269,7 +272,8 @@ impl DedupConfig {
     /// `req` is the request that produced `verified` (its headers and body).
     ///
     /// ```
-    /// use hookwarden_core::{dedup::DedupConfig, schemes::Github, Request, Verifier};
+    /// use hookwarden_core::dedup::{DedupConfig, DedupKeySource};
+    /// use hookwarden_core::{schemes::Github, HeaderKey, Request, Verifier};
     ///
     /// let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
     /// let headers = [
@@ -278,15 +282,25 @@ impl DedupConfig {
     /// ];
     /// let req = Request { headers: &headers, body: b"Hello, World!", url: None };
     /// let verified = verifier.verify_request(&req).expect("valid");
+    /// // `X-GitHub-Delivery` is not signed: the key is the signature's digest.
     /// let key = DedupConfig::new().key_for(&verified, &req).expect("a key");
-    /// assert_eq!(key.as_str(), "github:72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    /// assert!(key.as_str().starts_with("github:sig:"), "{key}");
+    /// // Naming the header trusts it.
+    /// let by_header = DedupConfig::new()
+    ///     .with_source(DedupKeySource::Header(HeaderKey::new("X-GitHub-Delivery")?))
+    ///     .key_for(&verified, &req)
+    ///     .expect("a key");
+    /// assert_eq!(by_header.as_str(), "github:72d3162e-cc78-11e3-81ab-4c9367dc0958");
     /// # Ok::<(), hookwarden_core::ConfigError>(())
     /// ```
     #[must_use]
     pub fn key_for(&self, verified: &Verified<'_>, req: &Request<'_>) -> Option<DedupKey> {
         let namespace = self.namespace.as_deref().unwrap_or(verified.scheme());
         let value: Option<Cow<'_, str>> = match &self.source {
-            DedupKeySource::Auto => verified.delivery_id().map(Cow::Borrowed),
+            DedupKeySource::Auto => verified
+                .delivery_id()
+                .filter(|_| verified.delivery_id_signed())
+                .map(Cow::Borrowed),
             DedupKeySource::Header(header) => req
                 .headers
                 .first(header)
@@ -298,7 +312,17 @@ impl DedupConfig {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             return Some(DedupKey::new(namespace, &value));
         }
-        let signature = verified.matched_signature()?;
+        let Some(signature) = verified.matched_signature() else {
+            // Nothing signed (a token scheme): its id header is the only identity of a
+            // delivery, and there is nothing to protect it with.
+            return match &self.source {
+                DedupKeySource::Auto => verified
+                    .delivery_id()
+                    .filter(|v| !v.is_empty())
+                    .map(|id| DedupKey::new(namespace, id)),
+                _ => None,
+            };
+        };
         let mut value = String::with_capacity(4 + 64);
         value.push_str("sig:");
         push_hex(&mut value, &Sha256::digest(signature));
@@ -320,7 +344,7 @@ fn json_pointer<'a>(body: &[u8], pointer: &str) -> Option<Cow<'a, str>> {
 mod tests {
     use super::*;
     use crate::schemes::{Github, StandardWebhooks, Stripe};
-    use crate::{SignInput, Verifier, sign};
+    use crate::{HeaderKey, SignInput, Verifier, sign};
 
     const NOW: i64 = 1_700_000_000;
 
@@ -386,6 +410,81 @@ mod tests {
         assert_eq!(
             key(&DedupConfig::new(), &v, &h, body).unwrap(),
             "stripe:evt_1NG8Du2eZvKYlo2CUI79vXWy"
+        );
+    }
+
+    #[test]
+    fn auto_does_not_trust_an_unsigned_id_header() {
+        // GitHub signs the body only: a capture replayed with another
+        // `X-GitHub-Delivery` (or none) must get the same key.
+        let (v, h) = signed(Github::new(), "s", b"payload", Some("guid-1"));
+        assert!(
+            h.iter()
+                .any(|(n, v)| n == "X-GitHub-Delivery" && v == "guid-1")
+        );
+        let original = key(&DedupConfig::new(), &v, &h, b"payload").unwrap();
+        assert!(original.starts_with("github:sig:"), "{original}");
+        let replayed: Vec<_> = h
+            .iter()
+            .map(|(n, val)| {
+                let val = if n == "X-GitHub-Delivery" {
+                    "guid-attacker"
+                } else {
+                    val
+                };
+                (n.clone(), val.to_owned())
+            })
+            .collect();
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &replayed, b"payload").unwrap(),
+            original
+        );
+        // Naming the header is a choice to trust it.
+        let by_header = DedupConfig::new().with_source(DedupKeySource::Header(
+            HeaderKey::new("X-GitHub-Delivery").unwrap(),
+        ));
+        assert_eq!(
+            key(&by_header, &v, &h, b"payload").unwrap(),
+            "github:guid-1"
+        );
+    }
+
+    #[test]
+    fn auto_uses_signed_id_headers_and_a_token_schemes_id() {
+        use crate::schemes::{GenericHmac, Gitlab, Twitch};
+        let (v, h) = signed(Twitch::new(), "s3cret-twitch", b"{}", Some("msg-7"));
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, b"{}").unwrap(),
+            "twitch:msg-7"
+        );
+        // The generic scheme's id header is signed only when the template has `{id}`.
+        let signed_id = GenericHmac::builder()
+            .signature_header("X-Sig")
+            .id_header("X-Id")
+            .template("{id}.{body}")
+            .build()
+            .unwrap();
+        let (v, h) = signed(signed_id, "s", b"{}", Some("e1"));
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, b"{}").unwrap(),
+            "generic:e1"
+        );
+        let unsigned_id = GenericHmac::builder()
+            .signature_header("X-Sig")
+            .id_header("X-Id")
+            .build()
+            .unwrap();
+        let (v, h) = signed(unsigned_id, "s", b"{}", Some("e1"));
+        assert!(
+            key(&DedupConfig::new(), &v, &h, b"{}")
+                .unwrap()
+                .starts_with("generic:sig:")
+        );
+        // GitLab signs nothing (its token is the same for every delivery): the id.
+        let (v, h) = signed(Gitlab::new(), "tok", b"{}", Some("idem-9"));
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, b"{}").unwrap(),
+            "gitlab:idem-9"
         );
     }
 

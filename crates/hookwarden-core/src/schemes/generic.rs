@@ -369,6 +369,11 @@ impl Scheme for GenericHmac {
         "generic"
     }
 
+    // The id header is signed when the template has `{id}`.
+    fn signs_id_header(&self) -> bool {
+        self.id_required
+    }
+
     fn algorithm(&self) -> Algorithm {
         self.hash.algorithm()
     }

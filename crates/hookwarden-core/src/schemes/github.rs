@@ -19,7 +19,7 @@ static DELIVERY: HeaderKey = HeaderKey::from_static("x-github-delivery");
 /// | signed content | the body |
 /// | signature | `sha256=` + hex HMAC-SHA256 |
 /// | secret | the string as configured on GitHub, its bytes |
-/// | timestamp | none: GitHub signs no timestamp, nor `X-GitHub-Delivery`: a captured request replays with any id, unless dedup keys on [`SignatureDigest`](crate::dedup::DedupKeySource::SignatureDigest) |
+/// | timestamp | none: GitHub signs no timestamp, nor `X-GitHub-Delivery`: the default dedup key is the signature's digest, which a replay with another id does not change |
 /// | delivery id | `X-GitHub-Delivery` (a redelivery keeps the same id) |
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Github;

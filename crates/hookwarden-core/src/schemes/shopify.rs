@@ -21,7 +21,7 @@ static WEBHOOK_ID: HeaderKey = HeaderKey::from_static("x-shopify-webhook-id");
 /// | signed content | the body |
 /// | signature | base64 HMAC-SHA256 |
 /// | secret | the app's client secret (API secret key), its bytes |
-/// | timestamp | none: Shopify signs no timestamp, nor its id headers: a captured request replays with any id, unless dedup keys on [`SignatureDigest`](crate::dedup::DedupKeySource::SignatureDigest) |
+/// | timestamp | none: Shopify signs no timestamp, nor its id headers: the default dedup key is the signature's digest, which a replay with another id does not change |
 /// | delivery id | `X-Shopify-Event-Id` (the same for every retry of an event), else `X-Shopify-Webhook-Id` |
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shopify;

@@ -233,6 +233,11 @@ impl Scheme for StandardWebhooks {
         "standard"
     }
 
+    // `webhook-id` (`svix-id`) is part of the signed content.
+    fn signs_id_header(&self) -> bool {
+        true
+    }
+
     fn algorithm(&self) -> Algorithm {
         if self.asymmetric {
             Algorithm::Ed25519
@@ -314,6 +319,11 @@ impl Scheme for StandardWebhooks {
 impl Scheme for Svix {
     fn name(&self) -> &'static str {
         "svix"
+    }
+
+    // `webhook-id` (`svix-id`) is part of the signed content.
+    fn signs_id_header(&self) -> bool {
+        true
     }
 
     fn algorithm(&self) -> Algorithm {

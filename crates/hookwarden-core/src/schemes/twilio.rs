@@ -28,7 +28,7 @@ const BODY_SHA256: &str = "bodySHA256";
 /// | signed content | form bodies: the full URL, then every POST parameter sorted by name (then value), each as `name` + `value`, percent-decoded, no separators; JSON bodies: the full URL alone, whose query carries `bodySHA256=<hex SHA-256 of the body>` |
 /// | signature | base64 HMAC-SHA1 |
 /// | secret | the account's Auth Token, its bytes |
-/// | timestamp | none: Twilio signs no timestamp, nor `I-Twilio-Idempotency-Token`: a captured request replays with any token, unless dedup keys on [`SignatureDigest`](crate::dedup::DedupKeySource::SignatureDigest) |
+/// | timestamp | none: Twilio signs no timestamp, nor `I-Twilio-Idempotency-Token`: the default dedup key is the signature's digest, which a replay with another token does not change |
 /// | delivery id | `I-Twilio-Idempotency-Token` when present |
 ///
 /// **The URL** passed to [`Verifier::verify`](crate::Verifier::verify) is the full

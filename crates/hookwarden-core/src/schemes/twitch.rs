@@ -54,6 +54,11 @@ impl Scheme for Twitch {
         "twitch"
     }
 
+    // The message id is the first part of the signed content.
+    fn signs_id_header(&self) -> bool {
+        true
+    }
+
     fn algorithm(&self) -> Algorithm {
         Algorithm::HmacSha256
     }

@@ -24,7 +24,7 @@ static DELIVERY: HeaderKey = HeaderKey::from_static("x-wc-webhook-delivery-id");
 /// | signed content | the body |
 /// | signature | standard base64 (with padding) of the HMAC-SHA256 |
 /// | secret | the webhook's *Secret*, its bytes (WooCommerce decodes HTML entities such as `&amp;` in it first: configure the decoded form) |
-/// | timestamp | none: WooCommerce signs no timestamp, nor `X-WC-Webhook-Delivery-ID`: a captured request replays with any id, unless dedup keys on [`SignatureDigest`](crate::dedup::DedupKeySource::SignatureDigest) |
+/// | timestamp | none: WooCommerce signs no timestamp, nor `X-WC-Webhook-Delivery-ID`: the default dedup key is the signature's digest, which a replay with another id does not change |
 /// | delivery id | `X-WC-Webhook-Delivery-ID`, a hash WooCommerce makes for each delivery |
 ///
 /// The ping WooCommerce sends when a webhook is saved (body `webhook_id=<n>`) carries no
