@@ -199,7 +199,7 @@ async fn extractor_errors_map_to_statuses() {
 }
 
 #[actix_web::test]
-async fn an_invalid_responder_content_type_is_left_out_not_a_panic() {
+async fn an_invalid_responder_content_type_is_replaced_not_a_panic() {
     use hookwarden_core::receive::Reply;
     let g = guard()
         .with_responder(|_: &Rejection, mut reply: Reply| {
@@ -211,5 +211,8 @@ async fn an_invalid_responder_content_type_is_left_out_not_a_panic() {
     let app = test::init_service(App::new().configure(routes(g, Handler::default()))).await;
     let res = test::call_service(&app, request(&[], BODY).to_request()).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.headers().get(header::CONTENT_TYPE).is_none());
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/plain; charset=utf-8"
+    );
 }

@@ -50,7 +50,9 @@ impl BodyBuffer {
     /// # Errors
     ///
     /// [`Rejection::BodyTooLarge`] once the body is over the limit (the buffer should
-    /// then be dropped).
+    /// then be dropped). Answer it, like a body that could not be read
+    /// ([`Rejection::BodyUnreadable`]), with [`Guard::reject`](super::Guard::reject):
+    /// it logs the rejection and applies the responder and `Retry-After` settings.
     pub fn push(&mut self, chunk: Bytes) -> Result<(), Rejection> {
         self.len = self.len.saturating_add(chunk.len());
         if self.len > self.limit {

@@ -193,6 +193,22 @@ impl<S: DedupStore> fmt::Debug for Admitted<S> {
     }
 }
 
+impl<S: DedupStore> Drop for Admitted<S> {
+    fn drop(&mut self) {
+        // Unfinished: a handler that panicked, a request abandoned by its client, or an
+        // adapter that never calls `finish`. The claim guard releases the key.
+        if let Some(claim) = &self.claim
+            && !std::thread::panicking()
+        {
+            tracing::warn!(
+                key = claim.key().as_str(),
+                "webhook delivery dropped before its handler finished (client gone, or \
+                 `Admitted::finish` not called): claim released, a retry runs the handler again"
+            );
+        }
+    }
+}
+
 impl<S: DedupStore> Admitted<S> {
     /// The verified delivery (absent only in report-only mode when verification
     /// failed).
@@ -288,6 +304,10 @@ pub struct Prechecked<'h> {
 }
 
 /// What [`Guard::precheck`] needs from the request head.
+///
+/// `headers` is a `&dyn Headers`, which is not `Sync`: an adapter whose futures must be
+/// `Send` builds a `Head` for each step (precheck, then check) rather than holding one
+/// across the body's `.await`, as the tower layer does.
 #[derive(Clone, Copy)]
 pub struct Head<'a> {
     /// The request headers.
@@ -343,7 +363,16 @@ impl<S: DedupStore> Guard<S> {
         );
         let default = Reply::rejected(rejection.clone(), self.inner.retry_after);
         match &self.inner.responder {
-            Some(r) => r.respond(&rejection, default),
+            Some(r) => r.respond(&rejection, default).sanitized(),
+            None => default,
+        }
+    }
+
+    /// The reply to a delivery already processed: 200, or the responder's.
+    fn duplicate(&self) -> Reply {
+        let default = Reply::duplicate();
+        match &self.inner.responder {
+            Some(r) => r.respond_duplicate(default).sanitized(),
             None => default,
         }
     }
@@ -422,6 +451,13 @@ impl<S: DedupStore> Guard<S> {
         path_and_query: Option<&str>,
     ) -> Checked {
         let i = &self.inner;
+        // The body limit holds however the adapter read the body (`body_buffer`
+        // enforces it while reading; this is for one that did not).
+        if body.len() > i.body_limit {
+            return Checked::Respond(self.reject(Rejection::BodyTooLarge {
+                limit: i.body_limit,
+            }));
+        }
         let url = match (&i.public_url, path_and_query) {
             (Some(base), Some(pq)) => Some(format!("{}{}", base.trim_end_matches('/'), pq)),
             (Some(base), None) => Some(base.clone()),
@@ -504,7 +540,7 @@ impl<S: DedupStore> Guard<S> {
                             key = key.as_str(),
                             "webhook duplicate acknowledged without calling the handler"
                         );
-                        return Admission::Respond(Reply::duplicate());
+                        return Admission::Respond(self.duplicate());
                     }
                     Ok(Claim::InFlight) => {
                         return Admission::Respond(self.reject(Rejection::InFlight));
@@ -742,6 +778,14 @@ impl<S: DedupStore> GuardBuilder<S> {
             return Err(ConfigError::new("the body limit must be at least 1 byte"));
         }
         let scheme = self.verifier.scheme();
+        if self.challenges.contains(&Challenge::Zoom)
+            && self.verifier.scheme().algorithm() != crate::Algorithm::HmacSha256
+        {
+            return Err(ConfigError::new(
+                "the Zoom challenge is answered with an HMAC-SHA256 of the secret: \
+                 the scheme must use HMAC-SHA256 (schemes::Zoom does)",
+            ));
+        }
         if scheme.signs_url() && self.public_url.is_none() {
             return Err(ConfigError::new(format!(
                 "scheme {} signs the request URL: set with_public_url",
@@ -874,6 +918,116 @@ mod tests {
         let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
         assert_eq!(parses.load(Ordering::SeqCst), 2);
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    fn github() -> Verifier {
+        Verifier::builder(Github::new())
+            .secret("It's a Secret to Everybody")
+            .build()
+            .unwrap()
+    }
+
+    const SIGNED: [(&str, &str); 1] = [(
+        "X-Hub-Signature-256",
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    )];
+
+    #[test]
+    fn check_holds_the_body_limit_whatever_read_the_body() {
+        let guard = Guard::builder(github()).with_body_limit(4).build().unwrap();
+        let head = Head {
+            headers: &SIGNED,
+            peer: None,
+            content_length: None,
+        };
+        let checked = guard.check(&head, &Prechecked::default(), b"Hello, World!", None);
+        let Checked::Respond(reply) = checked else {
+            panic!("an oversized body was checked: {checked:?}");
+        };
+        assert_eq!(reply.status, 413);
+    }
+
+    #[test]
+    fn a_responders_reply_is_made_safe_and_can_replace_the_duplicate_reply() {
+        struct Custom;
+        impl Responder for Custom {
+            fn respond(&self, _: &Rejection, mut default: Reply) -> Reply {
+                default.status = 1000;
+                default.content_type = "bad\nvalue";
+                default
+            }
+            fn respond_duplicate(&self, mut default: Reply) -> Reply {
+                default.content_type = "application/json";
+                default.body = r#"{"type":1}"#.into();
+                default
+            }
+        }
+        let guard = Guard::builder(github())
+            .with_responder(Custom)
+            .build()
+            .unwrap();
+        let reply = guard.reject(Rejection::IpNotAllowed);
+        assert_eq!(
+            (reply.status, reply.content_type),
+            (500, "text/plain; charset=utf-8")
+        );
+        // The same delivery twice: the second is the responder's duplicate reply.
+        let head = Head {
+            headers: &SIGNED,
+            peer: None,
+            content_length: None,
+        };
+        let run = || {
+            let mut prechecked = Prechecked::default();
+            guard.precheck(&head, &mut prechecked).unwrap();
+            let Checked::Verified(checked) =
+                guard.check(&head, &prechecked, b"Hello, World!", None)
+            else {
+                panic!("not verified");
+            };
+            block_on(guard.claim(checked))
+        };
+        match run() {
+            Admission::Proceed(admitted) => block_on(admitted.finish(200)),
+            Admission::Respond(reply) => panic!("first delivery answered: {reply:?}"),
+        }
+        let Admission::Respond(reply) = run() else {
+            panic!("the duplicate ran the handler");
+        };
+        assert_eq!(reply.outcome, Outcome::Duplicate);
+        assert_eq!(
+            (reply.status, reply.content_type),
+            (200, "application/json")
+        );
+        assert_eq!(&reply.body[..], br#"{"type":1}"#);
+    }
+
+    #[test]
+    fn the_zoom_challenge_needs_an_hmac_sha256_scheme() {
+        let err = Guard::builder(github())
+            .with_challenge(Challenge::Zoom)
+            .build()
+            .map(|_| ());
+        assert!(err.is_ok(), "GitHub is HMAC-SHA256: {err:?}");
+        let gitlab = Verifier::builder(crate::schemes::Gitlab::new())
+            .secret("token")
+            .build()
+            .unwrap();
+        let err = Guard::builder(gitlab)
+            .with_challenge(Challenge::Zoom)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("HMAC-SHA256"), "{err}");
     }
 
     #[test]

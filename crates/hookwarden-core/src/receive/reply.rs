@@ -35,7 +35,8 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// The HTTP status of this rejection (see the table in the crate docs).
+    /// The HTTP status of this rejection (see the table in the [`receive`](super) module
+    /// docs).
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
@@ -163,6 +164,32 @@ impl Reply {
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.retry_after.map(|d| d.as_secs().max(1))
     }
+
+    /// A responder's reply made safe to send: a status outside 100–999 becomes 500,
+    /// a content type that is not a valid header value (control characters, line
+    /// breaks, non-ASCII) becomes `text/plain; charset=utf-8`. Each repair is logged.
+    #[must_use]
+    pub(crate) fn sanitized(mut self) -> Self {
+        if !(100..=999).contains(&self.status) {
+            tracing::warn!(
+                status = self.status,
+                "webhook responder returned an invalid status; sending 500"
+            );
+            self.status = 500;
+        }
+        if self.content_type.is_empty()
+            || !self
+                .content_type
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        {
+            tracing::warn!(
+                "webhook responder returned an invalid content type; sending text/plain"
+            );
+            self.content_type = "text/plain; charset=utf-8";
+        }
+        self
+    }
 }
 
 /// Replaces the default reply to a rejection: return your own status, body and
@@ -178,9 +205,23 @@ impl Reply {
 /// fn takes(_: impl Responder) {}
 /// takes(json);
 /// ```
+///
+/// # Security
+///
+/// Keep the statuses that tell the sender to retry: 409 (the delivery is in flight)
+/// and 503 (the dedup store is down). Answered 2xx, the sender drops the delivery and
+/// it is never processed. Every reply is checked before it is sent: an invalid status
+/// becomes 500, an invalid content type `text/plain; charset=utf-8`.
 pub trait Responder: Send + Sync + 'static {
     /// The reply to send for `rejection`; `default` is what would be sent otherwise.
     fn respond(&self, rejection: &Rejection, default: Reply) -> Reply;
+
+    /// The reply to a delivery already processed (200 `already processed` by default,
+    /// which every provider takes as a success): for a provider that expects its own
+    /// acknowledgement body.
+    fn respond_duplicate(&self, default: Reply) -> Reply {
+        default
+    }
 }
 
 impl<F> Responder for F
