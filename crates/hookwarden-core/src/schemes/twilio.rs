@@ -60,9 +60,10 @@ const BODY_SHA256: &str = "bodySHA256";
 /// receiver that trusts the request's own query would then accept a JSON body of the
 /// attacker's choosing. With a fixed URL, the query cannot move. JSON deliveries need
 /// the request's query (Twilio adds `bodySHA256` per delivery), which is why the
-/// digest is accepted only as the query's last parameter: the re-read string goes on
-/// with the parameters that sort after the attacker's value, so it can end in a
-/// digest only if the attacker controls the value of the last parameter in sort order.
+/// digest is accepted only as the query's last parameter, and only once: the re-read
+/// string goes on with the parameters that sort after the attacker's value, so it can
+/// end in a digest only if the attacker controls the value of the last parameter in
+/// sort order.
 ///
 /// **Allocation**: form bodies of up to 4 KiB and 64 parameters (Twilio's are well
 /// under) are decoded and sorted on the stack, as are JSON and empty bodies; a larger
@@ -144,11 +145,18 @@ fn body_sha256(url: &str) -> Option<Cow<'_, str>> {
         .map(|(_, value)| value)
 }
 
-/// Whether `bodySHA256` is the last parameter of `url`'s query, where Twilio appends it.
-fn body_sha256_is_last(url: &str) -> bool {
-    query_params(url)
-        .and_then(Iterator::last)
-        .is_some_and(|(name, _)| name == BODY_SHA256)
+/// Whether `bodySHA256` is the last parameter of `url`'s query, where Twilio appends it,
+/// and the only one of that name (the digest checked is the first).
+fn body_sha256_is_last_and_only(url: &str) -> bool {
+    let Some(params) = query_params(url) else {
+        return false;
+    };
+    let (mut count, mut last_is_digest) = (0usize, false);
+    for (name, _) in params {
+        last_is_digest = name == BODY_SHA256;
+        count += usize::from(last_is_digest);
+    }
+    count == 1 && last_is_digest
 }
 
 fn query_params(url: &str) -> Option<form_urlencoded::Parse<'_>> {
@@ -348,10 +356,10 @@ impl Scheme for Twilio {
         // Twilio appends the digest to the configured URL. Anywhere else, it was not
         // Twilio's doing: a signed form value (an SMS text) re-read as part of a longer
         // URL, since the signed string has no separators (see the scheme's Security).
-        if !body_sha256_is_last(url) {
+        if !body_sha256_is_last_and_only(url) {
             return Err(VerifyError::new(
                 ErrorKind::SignatureMismatch,
-                "`bodySHA256` is not the URL's last query parameter, where Twilio puts it",
+                "`bodySHA256` is not the URL's one and last query parameter, where Twilio puts it",
             ));
         }
         let mut expected = [0u8; 32];
@@ -541,6 +549,23 @@ mod tests {
         let err = v.verify(&headers, evil, Some(&forged)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
         assert!(err.detail().contains("last query parameter"), "{err}");
+        // A second, empty `bodySHA256` to end the query with that name: refused too.
+        let text = format!("&bodySHA256={digest}&bodySHA256=");
+        let form = format!(
+            "AccountSid=AC1&Body={}&From=%2B1555",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let input = SignInput {
+            body: form.as_bytes(),
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+        let forged = format!("{url}AccountSidAC1Body{text}From+1555");
+        let err = v.verify(&headers, evil, Some(&forged)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
     }
 
     #[test]
