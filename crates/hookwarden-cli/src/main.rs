@@ -274,11 +274,22 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::from(EXIT_OK);
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // No subcommand: the help, as a usage error.
+            let _ = e.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
         Err(e) => {
-            // One line, as every usage error: clap's first line, then where to look.
+            // One line, as every usage error: clap's first paragraph (the message and,
+            // for missing arguments, their names), then where to look.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or_default();
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let message = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
             let _ = writeln!(
                 io::stderr().lock(),
                 "hookwarden: error: {message} (see --help)"

@@ -625,6 +625,8 @@ fn send_usage_errors_exit_2_with_one_line() {
     // Clap's own errors: exit 2, one line in the same format.
     assert_usage(&with(&["--url", url, "--repeat", "0", "-"]), "--repeat");
     assert_usage(&with(&["--url", url, "--bogus", "-"]), "--bogus");
+    // Missing arguments are named on the same line.
+    assert_usage(&run(&["send", "--scheme", "standard"], b""), "--url <URL>");
 }
 
 #[test]

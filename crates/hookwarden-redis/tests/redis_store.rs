@@ -240,6 +240,10 @@ async fn dropping_the_guard_releases_in_the_background() {
     );
 }
 
+/// The key ends completed, and the retry budget `Duration::MAX` does not overflow. (The
+/// first completion is already on the wire when its future is dropped, so this does not
+/// tell the destructor's completion from it: `ClaimGuard`'s own test in the core does,
+/// with a store that never answers.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completion_abandoned_while_redis_is_slow_still_completes() {
     let Some(redis) = support::own_redis() else {

@@ -49,10 +49,12 @@ pub const MAX_NAMESPACE_LEN: usize = 64;
 #[non_exhaustive]
 pub enum DedupKeySource {
     /// The scheme's delivery id when the signature covers it
-    /// ([`Verified::delivery_id_signed`]: `webhook-id`, Stripe's event `id`), else the
-    /// digest of the signature that matched (GitHub, Shopify, Twilio: their id headers
-    /// are not signed; a retry resends the same signed bytes), else, for a scheme that
-    /// signs nothing (GitLab's token), its id header. The default.
+    /// ([`Verified::delivery_id_signed`]: `webhook-id`, Stripe's event `id`) or when a
+    /// signed timestamp bounds its replays to the tolerance (Linear, whose retries are
+    /// re-stamped, so that their signatures differ); else the digest of the signature
+    /// that matched (GitHub, Shopify, Twilio, WooCommerce: their id headers are not
+    /// signed and nothing expires, but a retry resends the same signed bytes); else,
+    /// for a scheme that signs nothing (GitLab's token), its id header. The default.
     #[default]
     Auto,
     /// The first value of this header (trimmed; it must be UTF-8), for providers
@@ -299,7 +301,7 @@ impl DedupConfig {
         let value: Option<Cow<'_, str>> = match &self.source {
             DedupKeySource::Auto => verified
                 .delivery_id()
-                .filter(|_| verified.delivery_id_signed())
+                .filter(|_| verified.delivery_id_signed() || verified.timestamp().is_some())
                 .map(Cow::Borrowed),
             DedupKeySource::Header(header) => req
                 .headers
@@ -479,6 +481,14 @@ mod tests {
             key(&DedupConfig::new(), &v, &h, b"{}")
                 .unwrap()
                 .starts_with("generic:sig:")
+        );
+        // An unsigned id with a signed timestamp (Linear: retries are re-stamped, so
+        // each has another digest): the id, its replays bounded by the tolerance.
+        let body = br#"{"webhookTimestamp":1700000000000,"action":"create"}"#;
+        let (v, h) = signed(crate::schemes::Linear::new(), "lin", body, Some("d-1"));
+        assert_eq!(
+            key(&DedupConfig::new(), &v, &h, body).unwrap(),
+            "linear:d-1"
         );
         // GitLab signs nothing (its token is the same for every delivery): the id.
         let (v, h) = signed(Gitlab::new(), "tok", b"{}", Some("idem-9"));

@@ -178,11 +178,14 @@ fn split(token: &ClaimToken) -> (u64, u64) {
 ///   retention ended (the oldest of its key's queue), and [`purge_expired`](Self::purge_expired)
 ///   sweeps everything on demand.
 /// - **Bounded** ([`with_max_entries`](MemoryStoreBuilder::with_max_entries)): a claim
-///   of a new key when the store is full first evicts the *oldest completed* entry
+///   of a new key when the store is full first drops a completed entry whose
+///   retention ended, then in-flight claims whose lease ended (found by a sweep of
+///   every entry, at most once a second: on a full store of a million entries that
+///   claim waits milliseconds), and only then evicts the *oldest completed* entry
 ///   (completions wait in 16 queues chosen by key hash, in completion order; of the
 ///   queue fronts the one expiring first goes, which with one retention for all is
 ///   the oldest), counted by [`evictions`](Self::evictions). An in-flight claim is
-///   never evicted while its lease runs (one whose lease ended may be dropped); when
+///   never evicted while its lease runs; when
 ///   nothing but unexpired in-flight claims remain, the claim fails with a
 ///   [`StoreError`] of kind `Full` (fail closed: the adapters answer 503 and the
 ///   sender retries later).

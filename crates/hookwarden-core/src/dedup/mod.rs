@@ -19,34 +19,36 @@
 //! # Keys
 //!
 //! [`DedupConfig::key_for`] derives the key from the verified delivery, by default
-//! ([`DedupKeySource::Auto`]) from the scheme's delivery id, else the digest of the
-//! verified signature. Keys are namespaced, `"{namespace}:{id}"` (the namespace
+//! ([`DedupKeySource::Auto`]) from the scheme's delivery id when the signature covers
+//! it or a signed timestamp bounds its replays, else the digest of the verified
+//! signature. Keys are namespaced, `"{namespace}:{id}"` (the namespace
 //! defaults to the scheme's name: give each endpoint its own), and a key longer than
 //! [`MAX_KEY_LEN`] bytes is replaced by its SHA-256, never truncated.
 //!
-//! | scheme | `Auto` key | signed? |
+//! | scheme | `Auto` key | can a replay change it? |
 //! |---|---|---|
-//! | `standard` (Standard Webhooks) | `webhook-id` header | yes |
-//! | `svix` | `svix-id` header (else `webhook-id`) | yes |
-//! | `stripe` | the event's `id` in the body (`evt_...`) | yes |
-//! | `github` | `X-GitHub-Delivery` header (a redelivery keeps it) | no |
-//! | `slack` | `event_id` in a JSON body (Events API); form bodies: signature digest | yes |
-//! | `shopify` | `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id` | no |
-//! | `paddle` | `event_id` in the body | yes |
-//! | `twilio` | `I-Twilio-Idempotency-Token` header | no |
-//! | `square` | `event_id` in the body | yes |
-//! | `linear` | `Linear-Delivery` header | no |
-//! | `zoom` | signature digest (Zoom sends no stable signed id) | yes |
-//! | `twitch` | `Twitch-Eventsub-Message-Id` header | yes |
-//! | `discord` | the interaction's `id` in the body | yes |
-//! | `gitlab` | `Idempotency-Key`, else `X-Gitlab-Event-UUID` header | no |
-//! | `intercom` | the notification's `id` in the body | yes |
-//! | `woocommerce` | `X-WC-Webhook-Delivery-ID` header | no |
-//! | any scheme, id absent | `sig:` + SHA-256 of the matched signature | yes |
+//! | `standard` (Standard Webhooks) | `webhook-id` header | no: signed |
+//! | `svix` | `svix-id` header (else `webhook-id`) | no: signed |
+//! | `stripe` | the event's `id` in the body (`evt_...`) | no: signed |
+//! | `github` | signature digest (`X-GitHub-Delivery` is not signed; a redelivery resends the same bytes) | no |
+//! | `slack` | `event_id` in a JSON body (Events API); form bodies: signature digest | no |
+//! | `shopify` | signature digest (`X-Shopify-Event-Id` is not signed) | no |
+//! | `paddle` | `event_id` in the body | no: signed |
+//! | `twilio` | signature digest (`I-Twilio-Idempotency-Token` is not signed) | no |
+//! | `square` | `event_id` in the body | no: signed |
+//! | `linear` | `Linear-Delivery` header: not signed, but retries are re-stamped (new digest) and the signed timestamp allows replays for 60 s only | within the tolerance |
+//! | `zoom` | signature digest (Zoom sends no stable signed id) | no |
+//! | `twitch` | `Twitch-Eventsub-Message-Id` header | no: signed |
+//! | `discord` | the interaction's `id` in the body | no: signed |
+//! | `gitlab` | `Idempotency-Key`, else `X-Gitlab-Event-UUID` header (nothing is signed) | yes |
+//! | `intercom` | the notification's `id` in the body | no: signed |
+//! | `woocommerce` | signature digest (`X-WC-Webhook-Delivery-ID` is not signed) | no |
+//! | any scheme, id absent | `sig:` + SHA-256 of the matched signature | no |
 //!
-//! Use [`DedupKeySource::Header`] or [`DedupKeySource::JsonPointer`] to key on
-//! something else. An unsigned id header can be changed by whoever replays a captured
-//! request; where the scheme signs a timestamp, the tolerance bounds such replays.
+//! A signature digest counts two deliveries with byte-identical bodies (and
+//! timestamp) as one. Use [`DedupKeySource::Header`] or [`DedupKeySource::JsonPointer`]
+//! to key on something else; a header the scheme does not sign can be changed by
+//! whoever replays a captured request.
 
 //! # Lease and retention
 //!
