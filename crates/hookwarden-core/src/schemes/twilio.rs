@@ -526,45 +526,33 @@ mod tests {
 
     #[test]
     fn a_signed_form_value_cannot_pass_for_a_json_digest() {
-        // Twilio signs a form delivery whose `Body` (an SMS text) the attacker wrote.
         let evil = br#"{"evil":true}"#;
         let digest = hex::encode(Sha256::digest(evil));
         let url = "https://h.example/sms?tenant=1";
-        let text = format!("&bodySHA256={digest}&z=");
-        let form = format!(
-            "AccountSid=AC1&Body={}&From=%2B1555",
-            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-        );
-        let input = SignInput {
-            body: form.as_bytes(),
-            timestamp: 0,
-            id: None,
-            url: Some(url),
-        };
-        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
         let v = verifier(TOKEN);
-        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
-        // The same signed string re-read as a URL whose query carries the digest.
-        let forged = format!("{url}AccountSidAC1Body{text}From+1555");
-        let err = v.verify(&headers, evil, Some(&forged)).unwrap_err();
+        // Twilio signs a form delivery whose `Body` (an SMS text) the attacker wrote;
+        // the same signed string is then re-read as a URL whose query carries the digest.
+        let forge = |text: &str| {
+            let form = format!(
+                "AccountSid=AC1&Body={}&From=%2B1555",
+                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            );
+            let input = SignInput {
+                body: form.as_bytes(),
+                timestamp: 0,
+                id: None,
+                url: Some(url),
+            };
+            let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+            v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+            let forged = format!("{url}AccountSidAC1Body{text}From+1555");
+            v.verify(&headers, evil, Some(&forged)).unwrap_err()
+        };
+        let err = forge(&format!("&bodySHA256={digest}&z="));
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
         assert!(err.detail().contains("last query parameter"), "{err}");
         // A second, empty `bodySHA256` to end the query with that name: refused too.
-        let text = format!("&bodySHA256={digest}&bodySHA256=");
-        let form = format!(
-            "AccountSid=AC1&Body={}&From=%2B1555",
-            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-        );
-        let input = SignInput {
-            body: form.as_bytes(),
-            timestamp: 0,
-            id: None,
-            url: Some(url),
-        };
-        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
-        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
-        let forged = format!("{url}AccountSidAC1Body{text}From+1555");
-        let err = v.verify(&headers, evil, Some(&forged)).unwrap_err();
+        let err = forge(&format!("&bodySHA256={digest}&bodySHA256="));
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
     }
 
