@@ -51,7 +51,7 @@ use std::net::SocketAddr;
 use actix_web::{App, HttpServer, web};
 use hookwarden::actix::{VerifiedWebhook, WebhookMiddleware};
 use hookwarden::dedup::DedupStore;
-use hookwarden::receive::{Guard, GuardBuilder};
+use hookwarden::receive::{Challenge, Guard, GuardBuilder};
 use hookwarden::{Verifier, schemes};
 
 const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -121,6 +121,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = Guard::builder(verifier);
     if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
         builder = builder.with_public_url(url);
+    }
+    // Slack, Zoom, Twitch and Discord check an endpoint with a signed challenge first.
+    if let Some(challenge) = Challenge::for_scheme(&scheme_name) {
+        builder = builder.with_challenge(challenge);
     }
 
     tracing::info!(%addr, scheme = scheme_name, "listening on http://{addr}/webhooks");

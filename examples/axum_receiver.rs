@@ -52,7 +52,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
 use hookwarden::dedup::DedupStore;
-use hookwarden::receive::{Guard, GuardBuilder};
+use hookwarden::receive::{Challenge, Guard, GuardBuilder};
 use hookwarden::tower::{VerifiedWebhook, WebhookLayer};
 use hookwarden::{Verifier, schemes};
 
@@ -109,6 +109,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = Guard::builder(verifier);
     if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
         builder = builder.with_public_url(url);
+    }
+    // Slack, Zoom, Twitch and Discord check an endpoint with a signed challenge first.
+    if let Some(challenge) = Challenge::for_scheme(&scheme_name) {
+        builder = builder.with_challenge(challenge);
     }
 
     let router = match std::env::var("REDIS_URL") {

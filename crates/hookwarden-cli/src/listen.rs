@@ -48,7 +48,7 @@ use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse as _, Response};
 use clap::Args;
 use hookwarden_core::Scheme;
-use hookwarden_core::receive::{Delivery, Guard, Outcome, Rejection};
+use hookwarden_core::receive::{Challenge, Delivery, Guard, Outcome, Rejection};
 use hookwarden_tower::WebhookLayer;
 use serde_json::{Value, json};
 
@@ -149,6 +149,10 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         let scheme_name = verifier.scheme().name();
         let mut guard = Guard::builder(verifier);
+        // The provider's endpoint challenge (Slack, Zoom, Twitch, Discord) is answered.
+        if let Some(challenge) = Challenge::for_scheme(scheme_name) {
+            guard = guard.with_challenge(challenge);
+        }
         if scheme.signs_url() {
             guard = guard.with_public_url(
                 args.public_url

@@ -976,3 +976,43 @@ fn explain_a_scheme_without_version_labels() {
     assert!(!r.stdout.contains("versions present"), "{r:?}");
     assert!(r.has_line("secrets tried: 1 of 1"), "{r:?}");
 }
+
+#[test]
+fn listen_answers_the_schemes_endpoint_challenge() {
+    let mut child = StdCommand::new(BIN)
+        .args(["listen", "--scheme", "slack", "--secret", "slack-signing"])
+        .args(["--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    let body = br#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595","type":"url_verification"}"#;
+    let r = run(
+        &[
+            "send",
+            "--scheme",
+            "slack",
+            "--secret",
+            "slack-signing",
+            "--url",
+            &format!("{url}/hooks"),
+            "-",
+        ],
+        body,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("HTTP 200"), "{r:?}");
+    assert!(r.has_line("3eZbrw1aBm2rZgRNFdxV2595"), "{r:?}");
+    let next = lines.next().unwrap().unwrap();
+    assert_eq!(next, "challenge: slack_url_verification, answered 200");
+}

@@ -32,6 +32,27 @@ pub enum Challenge {
 }
 
 impl Challenge {
+    /// The challenge the provider of scheme `name` (as in
+    /// [`schemes::by_name`](crate::schemes::by_name)) sends, if it sends one: for a
+    /// receiver configured by scheme name.
+    ///
+    /// ```
+    /// use hookwarden_core::receive::Challenge;
+    /// assert_eq!(Challenge::for_scheme("slack"), Some(Challenge::Slack));
+    /// assert_eq!(Challenge::for_scheme("discord"), Some(Challenge::Discord));
+    /// assert_eq!(Challenge::for_scheme("stripe"), None);
+    /// ```
+    #[must_use]
+    pub fn for_scheme(name: &str) -> Option<Self> {
+        match name {
+            "slack" => Some(Self::Slack),
+            "zoom" => Some(Self::Zoom),
+            "twitch" => Some(Self::Twitch),
+            "discord" => Some(Self::Discord),
+            _ => None,
+        }
+    }
+
     /// The challenge's name, for logs.
     #[must_use]
     pub const fn name(self) -> &'static str {
