@@ -477,6 +477,20 @@ fn table() -> Vec<Case> {
                 ),
                 // Not a challenge: the handler runs.
                 one(signed("c_7", BODY), OK, handled(200, ok_body("c_7"))),
+                // Announced but not answerable (signed): 400, not the handler.
+                one(
+                    signed("c_8", br#"{"type":"url_verification"}"#),
+                    OK,
+                    rejected(400, "challenge_malformed", "bad request\n"),
+                ),
+                one(
+                    signed(
+                        "c_9",
+                        br#"{"event":"endpoint.url_validation","payload":{}}"#,
+                    ),
+                    OK,
+                    rejected(400, "challenge_malformed", "bad request\n"),
+                ),
             ],
         ),
         case(

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::reply::{Outcome, Reply};
+use super::reply::{Outcome, Rejection, Reply};
 use crate::headers::{HeaderKey, Headers};
 use crate::parse::{JsonValue, json_top_level, json_top_level_str};
 use crate::verifier::Verifier;
@@ -64,20 +64,24 @@ impl Challenge {
         }
     }
 
-    /// The reply when the request is this challenge.
+    /// The reply when the request is this challenge; a rejection when it announces
+    /// the challenge without what answers it; `None` when it is not this challenge.
     pub(crate) fn answer(
         self,
         headers: &dyn Headers,
         body: &[u8],
         verifier: &Verifier,
         key_index: usize,
-    ) -> Option<Reply> {
+    ) -> Option<Result<Reply, Rejection>> {
+        let malformed = Some(Err(Rejection::ChallengeMalformed(self)));
         let (content_type, answer): (&'static str, Bytes) = match self {
             Self::Slack => {
                 if json_top_level_str(body, "type")? != "url_verification" {
                     return None;
                 }
-                let challenge = json_top_level_str(body, "challenge")?;
+                let Some(challenge) = json_top_level_str(body, "challenge") else {
+                    return malformed;
+                };
                 (
                     "text/plain; charset=utf-8",
                     Bytes::from(challenge.into_owned()),
@@ -87,7 +91,9 @@ impl Challenge {
                 if headers.first(&TWITCH_MESSAGE_TYPE)? != b"webhook_callback_verification" {
                     return None;
                 }
-                let challenge = json_top_level_str(body, "challenge")?;
+                let Some(challenge) = json_top_level_str(body, "challenge") else {
+                    return malformed;
+                };
                 (
                     "text/plain; charset=utf-8",
                     Bytes::from(challenge.into_owned()),
@@ -102,7 +108,6 @@ impl Challenge {
             Self::Zoom => {
                 #[derive(Deserialize)]
                 struct Validation {
-                    event: String,
                     payload: Payload,
                 }
                 #[derive(Deserialize)]
@@ -110,10 +115,13 @@ impl Challenge {
                 struct Payload {
                     plain_token: String,
                 }
-                let v: Validation = serde_json::from_slice(body).ok()?;
-                if v.event != "endpoint.url_validation" {
+                if json_top_level_str(body, "event")? != "endpoint.url_validation" {
                     return None;
                 }
+                let Ok(v) = serde_json::from_slice::<Validation>(body) else {
+                    return malformed;
+                };
+                // An HMAC-SHA256 key: the guard refuses the Zoom challenge otherwise.
                 let mac = verifier.hmac_sha256(key_index, v.payload.plain_token.as_bytes())?;
                 let json = serde_json::json!({
                     "plainToken": v.payload.plain_token,
@@ -122,12 +130,12 @@ impl Challenge {
                 ("application/json", Bytes::from(json.to_string()))
             }
         };
-        Some(Reply {
+        Some(Ok(Reply {
             status: 200,
             content_type,
             body: answer,
             retry_after: None,
             outcome: Outcome::Challenge(self.name()),
-        })
+        }))
     }
 }

@@ -498,15 +498,17 @@ impl<S: DedupStore> Guard<S> {
             "webhook verified"
         );
         for challenge in &i.challenges {
-            if let Some(reply) =
-                challenge.answer(head.headers, body, &i.verifier, verified.key_index())
-            {
-                tracing::info!(
-                    scheme,
-                    challenge = challenge.name(),
-                    "webhook challenge answered"
-                );
-                return Checked::Respond(reply);
+            match challenge.answer(head.headers, body, &i.verifier, verified.key_index()) {
+                Some(Ok(reply)) => {
+                    tracing::info!(
+                        scheme,
+                        challenge = challenge.name(),
+                        "webhook challenge answered"
+                    );
+                    return Checked::Respond(reply);
+                }
+                Some(Err(rejection)) => return Checked::Respond(self.reject(rejection)),
+                None => {}
             }
         }
         // Owned first: the key is derived from the owned id (a header id is not read

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::challenge::Challenge;
 use crate::dedup::StoreError;
 use crate::error::VerifyError;
 
@@ -32,6 +33,10 @@ pub enum Rejection {
     StoreUnavailable(StoreError),
     /// The body could not be read from the connection. Status 400.
     BodyUnreadable,
+    /// A verified request announced an enabled endpoint challenge but does not carry
+    /// what answers it (a Slack `url_verification` without its `challenge`). Status
+    /// 400, without the handler.
+    ChallengeMalformed(Challenge),
 }
 
 impl Rejection {
@@ -45,7 +50,7 @@ impl Rejection {
             Self::Verify(e) => e.status(),
             Self::InFlight => 409,
             Self::StoreUnavailable(_) => 503,
-            Self::BodyUnreadable => 400,
+            Self::BodyUnreadable | Self::ChallengeMalformed(_) => 400,
         }
     }
 
@@ -59,6 +64,7 @@ impl Rejection {
             Self::InFlight => "in_flight",
             Self::StoreUnavailable(_) => "store_unavailable",
             Self::BodyUnreadable => "body_unreadable",
+            Self::ChallengeMalformed(_) => "challenge_malformed",
         }
     }
 
@@ -87,6 +93,9 @@ impl fmt::Display for Rejection {
             Self::InFlight => f.write_str("delivery is being processed by another request"),
             Self::StoreUnavailable(e) => write!(f, "{e}"),
             Self::BodyUnreadable => f.write_str("body could not be read"),
+            Self::ChallengeMalformed(c) => {
+                write!(f, "{} challenge without what answers it", c.name())
+            }
         }
     }
 }
