@@ -30,6 +30,8 @@
 //! | signature or timestamp header missing or malformed | 400 |
 //! | signature does not match any secret | 401 |
 //! | timestamp outside tolerance | 401 |
+//! | an enabled provider challenge | 200 with its answer, handler not called |
+//! | an enabled challenge announced without what answers it, body unreadable | 400 |
 //! | duplicate already processed | 200, handler not called |
 //! | duplicate still being processed | 409 + `Retry-After` |
 //! | dedup store unavailable | 503 + `Retry-After` |
