@@ -77,7 +77,8 @@ async fn serve<D: DedupStore>(
     let guard = builder.build()?;
     // Handlers read the body with `web::Bytes`: let it be as large as the guard allows.
     let limit = guard.body_limit();
-    HttpServer::new(move || {
+    let scheme = guard.verifier().scheme().name();
+    let server = HttpServer::new(move || {
         App::new().service(
             web::resource("/webhooks")
                 .app_data(web::PayloadConfig::new(limit))
@@ -85,9 +86,9 @@ async fn serve<D: DedupStore>(
                 .route(web::post().to(handle)),
         )
     })
-    .bind(addr)?
-    .run()
-    .await?;
+    .bind(addr)?;
+    tracing::info!(%addr, scheme, "listening on http://{addr}/webhooks");
+    server.run().await?;
     Ok(())
 }
 
@@ -127,7 +128,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.with_challenge(challenge);
     }
 
-    tracing::info!(%addr, scheme = scheme_name, "listening on http://{addr}/webhooks");
     match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => {

@@ -1,6 +1,5 @@
 //! [`WebhookService`].
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::task::{Context, Poll};
 
@@ -73,10 +72,7 @@ fn peer(extensions: &http::Extensions) -> Option<IpAddr> {
 
 impl<S, D, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S, D>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     D: DedupStore,
     ReqBody: Body + Send + 'static,
@@ -84,8 +80,11 @@ where
     ResBody: Send + 'static,
 {
     type Response = Response<ResponseBody<ResBody>>;
-    type Error = Infallible;
-    type Future = ResponseFuture<Result<Self::Response, Infallible>>;
+    /// The inner service's error (axum's routes: `Infallible`); the layer's own
+    /// rejections are responses. An error from the inner service is passed on, and
+    /// releases the delivery's claim like a failed handler.
+    type Error = S::Error;
+    type Future = ResponseFuture<Result<Self::Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

@@ -509,3 +509,48 @@ async fn the_json_extractor_reads_a_body_the_layer_allowed_past_axums_default_li
     .await;
     assert_eq!((status, text), (StatusCode::OK, pad.len().to_string()));
 }
+
+#[tokio::test]
+async fn an_inner_service_with_errors_gets_them_passed_on_and_the_claim_released() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower::Layer as _;
+    // A plain tower service (no axum) whose error type is not `Infallible`: it fails
+    // the first call, then answers 200.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let inner = tower::service_fn({
+        let calls = Arc::clone(&calls);
+        move |_req: Request<http_body_util::Full<axum::body::Bytes>>| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    Err::<axum::http::Response<String>, tower::BoxError>("backend down".into())
+                } else {
+                    Ok(axum::http::Response::new("ok".to_owned()))
+                }
+            }
+        }
+    });
+    let service = hookwarden_tower::WebhookLayer::new(guard().build().unwrap()).layer(inner);
+    let headers = signed("msg_err", BODY, NOW);
+    let req = || {
+        let mut b = Request::post("/hooks");
+        for (k, v) in &headers {
+            b = b.header(k, v);
+        }
+        b.body(http_body_util::Full::new(axum::body::Bytes::from_static(
+            BODY,
+        )))
+        .unwrap()
+    };
+    let err = service.clone().oneshot(req()).await.unwrap_err();
+    assert_eq!(err.to_string(), "backend down");
+    // The error released the claim: the retry runs the service again.
+    let res = service.clone().oneshot(req()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // ...and completed it.
+    let res = service.oneshot(req()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
