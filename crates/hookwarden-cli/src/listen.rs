@@ -23,7 +23,11 @@
 //! verified: id msg_3, 42 bytes, forward failed: <error>, answered 502
 //! duplicate: id msg_1, already processed, answered 200
 //! rejected: signature_mismatch: no signature matches any configured secret, answered 401
+//! challenge: slack_url_verification, answered 200
 //! ```
+//!
+//! The endpoint challenge of the scheme's provider (Slack, Zoom, Twitch, Discord) is
+//! answered, once its signature verified.
 //!
 //! `id` and `type` are left out when the delivery has none (`type` comes from the
 //! body's JSON: `type`, `event_type`, `event`, `topic` or `object_kind`). With
@@ -34,6 +38,7 @@
 //! {"event":"verified","id":"msg_1","type":"invoice.paid","size":42,"scheme":"standard","secret_index":0,"dedup_key":"standard:msg_1","status":200,"forwarded":null,"forward_error":null}
 //! {"event":"duplicate","id":"msg_1","status":200}
 //! {"event":"rejected","reason":"signature_mismatch","detail":"signature_mismatch: ...","status":401}
+//! {"event":"challenge","name":"slack_url_verification","status":200}
 //! ```
 
 use std::net::SocketAddr;
@@ -65,7 +70,9 @@ Output, one line per event, flushed as it happens:
   verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS
   duplicate: id ID, already processed, answered 200
   rejected: REASON: DETAIL, answered STATUS
-With --json: one object per line, \"event\" listening, verified, duplicate or rejected.";
+  challenge: NAME, answered STATUS  (Slack, Zoom, Twitch and Discord endpoint checks)
+With --json: one object per line, \"event\" listening, verified, duplicate, rejected or
+challenge.";
 
 /// Arguments of `hookwarden listen`.
 #[derive(Debug, Args)]

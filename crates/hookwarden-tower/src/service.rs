@@ -74,6 +74,7 @@ impl<S, D, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S, D>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
     D: DedupStore,
     ReqBody: Body + Send + 'static,
     ReqBody::Data: Send,
@@ -149,7 +150,15 @@ where
                 // whose claim guard releases the key; so does dropping this future
                 // (and dropping it while `finish` waits for the store settles the
                 // claim from the guard's destructor).
-                let res = inner.call(req).await?;
+                let res = match inner.call(req).await {
+                    Ok(res) => res,
+                    Err(e) => {
+                        // Never a success: the claim is released for the retry, as for
+                        // a failed handler, and the error passed on.
+                        admitted.finish(500).await;
+                        return Err(e);
+                    }
+                };
                 admitted.finish(res.status().as_u16()).await;
                 Ok(res.map(Either::Left))
             }),

@@ -108,6 +108,7 @@ impl Challenge {
             Self::Zoom => {
                 #[derive(Deserialize)]
                 struct Validation {
+                    event: String,
                     payload: Payload,
                 }
                 #[derive(Deserialize)]
@@ -118,9 +119,13 @@ impl Challenge {
                 if json_top_level_str(body, "event")? != "endpoint.url_validation" {
                     return None;
                 }
+                // The whole body must agree (a repeated `event` key is refused).
                 let Ok(v) = serde_json::from_slice::<Validation>(body) else {
                     return malformed;
                 };
+                if v.event != "endpoint.url_validation" {
+                    return malformed;
+                }
                 // An HMAC-SHA256 key: the guard refuses the Zoom challenge otherwise.
                 let mac = verifier.hmac_sha256(key_index, v.payload.plain_token.as_bytes())?;
                 let json = serde_json::json!({

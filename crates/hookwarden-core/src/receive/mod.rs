@@ -499,6 +499,7 @@ impl<S: DedupStore> Guard<S> {
             delivery_id = verified.delivery_id(),
             "webhook verified"
         );
+        let mut report = None;
         for challenge in &i.challenges {
             match challenge.answer(head.headers, body, &i.verifier, verified.key_index()) {
                 Some(Ok(reply)) => {
@@ -508,6 +509,12 @@ impl<S: DedupStore> Guard<S> {
                         "webhook challenge answered"
                     );
                     return Checked::Respond(reply);
+                }
+                // Report-only refuses nothing: the handler runs, told why it would not.
+                Some(Err(rejection)) if i.report_only => {
+                    log_rejection(scheme, &rejection, true);
+                    report = Some(ReportOnly { rejection });
+                    break;
                 }
                 Some(Err(rejection)) => return Checked::Respond(self.reject(rejection)),
                 None => {}
@@ -525,7 +532,7 @@ impl<S: DedupStore> Guard<S> {
                 verified,
                 dedup_key,
             }),
-            report: None,
+            report,
         })
     }
 
@@ -831,6 +838,7 @@ mod tests {
     use super::*;
     use crate::scheme::{Scheme, SignInput};
     use crate::schemes::Github;
+    use crate::sign;
     use crate::{Algorithm, HeaderKey, Tolerance, VerifyError};
 
     static GITHUB: Github = Github::new();
@@ -1014,6 +1022,52 @@ mod tests {
             (200, "application/json")
         );
         assert_eq!(&reply.body[..], br#"{"type":1}"#);
+    }
+
+    #[test]
+    fn report_only_lets_a_malformed_challenge_reach_the_handler() {
+        use crate::schemes::Slack;
+        let body = br#"{"type":"url_verification"}"#;
+        let headers = sign(
+            &Slack::new(),
+            &"slack-signing".into(),
+            &SignInput {
+                body,
+                timestamp: 1_700_000_000,
+                id: None,
+                url: None,
+            },
+        )
+        .unwrap();
+        let verifier = Verifier::builder(Slack::new())
+            .secret("slack-signing")
+            .clock(crate::ManualClock::new(1_700_000_000))
+            .build()
+            .unwrap();
+        let head = Head {
+            headers: &headers,
+            peer: None,
+            content_length: None,
+        };
+        for report_only in [false, true] {
+            let guard = Guard::builder(verifier.clone())
+                .with_challenge(Challenge::Slack)
+                .with_report_only(report_only)
+                .build()
+                .unwrap();
+            let checked = guard.check(&head, &Prechecked::default(), body, None);
+            match (report_only, checked) {
+                (false, Checked::Respond(reply)) => assert_eq!(reply.status, 400),
+                (true, Checked::Verified(c)) => {
+                    assert!(c.delivery.is_some());
+                    assert_eq!(
+                        c.report.map(|r| r.rejection),
+                        Some(Rejection::ChallengeMalformed(Challenge::Slack))
+                    );
+                }
+                (mode, other) => panic!("report-only {mode}: {other:?}"),
+            }
+        }
     }
 
     #[test]
