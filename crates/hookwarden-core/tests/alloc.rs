@@ -282,6 +282,15 @@ fn measure_all_forms(c: &Case, body: &[u8]) -> Vec<String> {
     found
 }
 
+/// "0 allocations", or the allocations found.
+fn describe(found: &[String]) -> String {
+    if found.is_empty() {
+        "0 allocations".to_owned()
+    } else {
+        found.join("; ")
+    }
+}
+
 #[test]
 fn verify_does_not_allocate() {
     let _profiler = dhat::Profiler::builder().testing().build();
@@ -319,11 +328,7 @@ fn verify_does_not_allocate() {
                         report,
                         "{name} ({:?}, {size} B, {layout}): {}",
                         c.scheme.algorithm(),
-                        if found.is_empty() {
-                            "0 allocations".to_owned()
-                        } else {
-                            found.join("; ")
-                        }
+                        describe(&found)
                     );
                     failures.extend(found);
                 }
@@ -363,16 +368,7 @@ fn verify_does_not_allocate() {
     for (name, scheme) in generic {
         let body = body(1024, true);
         let found = measure_all_forms(&case_for(name, scheme, &body), &body);
-        let _ = writeln!(
-            report,
-            "{name} ({} B): {}",
-            body.len(),
-            if found.is_empty() {
-                "0 allocations".to_owned()
-            } else {
-                found.join("; ")
-            }
-        );
+        let _ = writeln!(report, "{name} ({} B): {}", body.len(), describe(&found));
         failures.extend(found);
     }
     // Several signatures in one header: one that does not match, then the real one.
@@ -390,11 +386,7 @@ fn verify_does_not_allocate() {
     let _ = writeln!(
         report,
         "standard (two signatures, the second valid): {}",
-        if found.is_empty() {
-            "0 allocations".to_owned()
-        } else {
-            found.join("; ")
-        }
+        describe(&found)
     );
     failures.extend(found);
     // A form body as Twilio sends them: percent-encoded phone numbers, `+` for spaces.
@@ -405,11 +397,7 @@ fn verify_does_not_allocate() {
         report,
         "twilio (form body, {} B): {}",
         form.len(),
-        if found.is_empty() {
-            "0 allocations".to_owned()
-        } else {
-            found.join("; ")
-        }
+        describe(&found)
     );
     failures.extend(found);
     println!("{report}");
