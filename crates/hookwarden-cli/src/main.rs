@@ -331,12 +331,10 @@ fn scheme_by_name(name: &str, ed25519: bool) -> Result<Arc<dyn Scheme>, UsageErr
     })
 }
 
-/// The largest timestamp the schemes read back (18 digits).
-const MAX_TIMESTAMP: i64 = 999_999_999_999_999_999;
-
-/// Whether `sign` may put `timestamp` in a header: what `verify` reads back.
+/// Whether `sign` may put `timestamp` in a header: what `verify` reads back (the
+/// core's parser: unsigned, at most 18 digits).
 fn is_signable_timestamp(timestamp: i64) -> bool {
-    (0..=MAX_TIMESTAMP).contains(&timestamp)
+    hookwarden_core::parse::unix_seconds(timestamp.to_string().as_bytes()) == Some(timestamp)
 }
 
 /// Parse `-H 'Name: value'` arguments. An error does not repeat the argument: a
@@ -549,7 +547,7 @@ fn run_sign(args: &SignArgs, json: bool) -> Result<u8, UsageError> {
     let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_unix());
     if !is_signable_timestamp(timestamp) {
         return Err(UsageError::new(format!(
-            "--timestamp {timestamp}: expected UNIX seconds, 0 to {MAX_TIMESTAMP}"
+            "--timestamp {timestamp}: expected UNIX seconds that verify reads back (0 or more, at most 18 digits)"
         )));
     }
     let body = read_body(args.body.as_ref())?;

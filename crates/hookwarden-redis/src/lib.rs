@@ -218,14 +218,7 @@ impl RedisStore {
 
     /// Configure a store over an already configured `redis` [`Client`].
     pub fn builder_with_client(client: Client) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            target: Target::Single(client),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            retries: 3,
-            complete_retry: DEFAULT_COMPLETE_RETRY,
-        }
+        RedisStoreBuilder::defaults(Target::Single(client))
     }
 
     /// Configure a store for a Redis Cluster, from the URLs of some of its nodes
@@ -272,14 +265,7 @@ impl RedisStore {
                 "a Redis Cluster needs at least one node URL",
             ));
         }
-        Ok(RedisStoreBuilder {
-            target: Target::Cluster(nodes),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            retries: 3,
-            complete_retry: DEFAULT_COMPLETE_RETRY,
-        })
+        Ok(RedisStoreBuilder::defaults(Target::Cluster(nodes)))
     }
 
     /// The key prefix.
@@ -362,6 +348,18 @@ impl RedisStore {
 }
 
 impl RedisStoreBuilder {
+    /// Every option at its default, connecting to `target`.
+    fn defaults(target: Target) -> Self {
+        Self {
+            target,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retries: 3,
+            complete_retry: DEFAULT_COMPLETE_RETRY,
+        }
+    }
+
     /// The prefix of every Redis key: `{prefix}{namespace}:{key}`. Use a hash tag
     /// (`"{hooks}:"`) only if you need every key on one Cluster slot; the store itself
     /// needs none. Defaults to [`DEFAULT_PREFIX`].

@@ -318,16 +318,23 @@ impl MemoryStore {
     /// expired entries are dropped as the store is used). Returns how many it dropped.
     pub fn purge_expired(&self) -> usize {
         let now = self.time.now_ns();
+        let removed = self.remove_expired_slots(now);
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        for q in 0..QUEUES {
+            self.lock_done(q).retain(|d| now < d.expires);
+        }
+        removed
+    }
+
+    /// Remove every entry expired at `now` from the map (an O(entries) walk), leaving
+    /// `len` to the caller. How many went.
+    fn remove_expired_slots(&self, now: u64) -> usize {
         let mut removed = 0;
         self.map.retain(|_, slot| {
             let keep = now < slot.expires;
             removed += usize::from(!keep);
             keep
         });
-        self.len.fetch_sub(removed, Ordering::Relaxed);
-        for q in 0..QUEUES {
-            self.lock_done(q).retain(|d| now < d.expires);
-        }
         removed
     }
 
@@ -467,12 +474,7 @@ impl MemoryStore {
     /// Drop every expired entry, keeping one freed slot reserved for the caller.
     /// Whether any was dropped.
     fn sweep_reserving(&self, now: u64) -> bool {
-        let mut removed = 0;
-        self.map.retain(|_, slot| {
-            let keep = now < slot.expires;
-            removed += usize::from(!keep);
-            keep
-        });
+        let removed = self.remove_expired_slots(now);
         if removed == 0 {
             return false;
         }

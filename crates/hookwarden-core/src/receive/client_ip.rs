@@ -138,16 +138,9 @@ pub(crate) fn client_ip(
 
 /// The `for=` parameter of one `Forwarded` element (`for=192.0.2.1;proto=https`).
 fn forwarded_for(element: &[u8]) -> Option<IpAddr> {
-    element
-        .split(|&b| b == b';')
-        .filter_map(|pair| {
-            let pair = pair.trim_ascii();
-            let (k, v) = pair.split_at(pair.iter().position(|&b| b == b'=')?);
-            k.eq_ignore_ascii_case(b"for")
-                .then(|| v.get(1..).unwrap_or_default())
-        })
-        .next()
-        .and_then(|v| parse_addr(v.trim_ascii()))
+    crate::parse::pairs(element, b';')
+        .find(|(k, _)| k.eq_ignore_ascii_case(b"for"))
+        .and_then(|(_, v)| parse_addr(v.trim_ascii()))
 }
 
 /// `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:80"`, `2001:db8::1`.

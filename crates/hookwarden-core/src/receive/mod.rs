@@ -471,8 +471,8 @@ impl<S: DedupStore> Guard<S> {
             url: url.as_deref(),
         };
         let scheme = i.verifier.scheme().name();
-        // The allowlist was checked by a successful precheck, unless report-only.
-        let verified = if (prechecked.done && !i.report_only) || self.ip_allowed(head) {
+        // A successful precheck (never made in report-only mode) checked the allowlist.
+        let verified = if prechecked.done || self.ip_allowed(head) {
             if prechecked.done {
                 i.verifier.verify_parsed(&req, &prechecked.parsed)
             } else {
@@ -790,7 +790,7 @@ impl<S: DedupStore> GuardBuilder<S> {
         }
         let scheme = self.verifier.scheme();
         if self.challenges.contains(&Challenge::Zoom)
-            && self.verifier.scheme().algorithm() != crate::Algorithm::HmacSha256
+            && scheme.algorithm() != crate::Algorithm::HmacSha256
         {
             return Err(ConfigError::new(
                 "the Zoom challenge is answered with an HMAC-SHA256 of the secret: \

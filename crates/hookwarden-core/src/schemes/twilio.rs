@@ -138,25 +138,19 @@ fn alternate(url: &str) -> Option<Alternate<'_>> {
     }
 }
 
-/// The `bodySHA256` query parameter of `url`, when present (JSON mode).
-fn body_sha256(url: &str) -> Option<Cow<'_, str>> {
-    query_params(url)?
-        .find(|(name, _)| name == BODY_SHA256)
-        .map(|(_, value)| value)
-}
-
-/// Whether `bodySHA256` is the last parameter of `url`'s query, where Twilio appends it,
-/// and the only one of that name (the digest checked is the first).
-fn body_sha256_is_last_and_only(url: &str) -> bool {
-    let Some(params) = query_params(url) else {
-        return false;
-    };
-    let (mut count, mut last_is_digest) = (0usize, false);
-    for (name, _) in params {
+/// The first `bodySHA256` query parameter of `url`, when present (JSON mode), and
+/// whether it is where Twilio appends it: the query's last parameter, and the only one
+/// of that name.
+fn body_sha256(url: &str) -> Option<(Cow<'_, str>, bool)> {
+    let (mut first, mut count, mut last_is_digest) = (None, 0usize, false);
+    for (name, value) in query_params(url)? {
         last_is_digest = name == BODY_SHA256;
-        count += usize::from(last_is_digest);
+        if last_is_digest {
+            count += 1;
+            first.get_or_insert(value);
+        }
     }
-    count == 1 && last_is_digest
+    first.map(|digest| (digest, count == 1 && last_is_digest))
 }
 
 fn query_params(url: &str) -> Option<form_urlencoded::Parse<'_>> {
@@ -350,13 +344,13 @@ impl Scheme for Twilio {
         req: &Request<'_>,
         _parsed: &Parsed<'_>,
     ) -> Result<(), VerifyError> {
-        let Some((url, expected_hex)) = req.url.and_then(|u| Some((u, body_sha256(u)?))) else {
+        let Some((expected_hex, in_place)) = req.url.and_then(body_sha256) else {
             return Ok(());
         };
         // Twilio appends the digest to the configured URL. Anywhere else, it was not
         // Twilio's doing: a signed form value (an SMS text) re-read as part of a longer
         // URL, since the signed string has no separators (see the scheme's Security).
-        if !body_sha256_is_last_and_only(url) {
+        if !in_place {
             return Err(VerifyError::new(
                 ErrorKind::SignatureMismatch,
                 "`bodySHA256` is not the URL's one and last query parameter, where Twilio puts it",
