@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Run every fuzz target for SECONDS each (default 60), one after another, one job.
-# Usage: fuzz/run.sh [SECONDS]   (needs nightly and cargo-fuzz: cargo install cargo-fuzz)
+# Usage: fuzz/run.sh [SECONDS]   (needs a nightly toolchain; installs cargo-fuzz when missing)
 set -euo pipefail
 seconds="${1:-60}"
 cd "$(dirname "$0")"
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz"
+    cargo install --locked cargo-fuzz
+fi
 targets=(parse_headers verify_arbitrary verify_mutation generic_config memory_store_model)
 cargo +nightly fuzz build -O
 for t in "${targets[@]}"; do
