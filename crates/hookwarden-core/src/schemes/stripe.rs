@@ -17,7 +17,7 @@ static SIGNATURE: HeaderKey = HeaderKey::from_static("stripe-signature");
 /// | signature | hex HMAC-SHA256 in each `v1`; `v0` (test mode legacy) and unknown schemes are ignored |
 /// | secret | the whole `whsec_...` string, prefix included, as bytes |
 /// | timestamp | `t`, unix seconds |
-/// | default tolerance | 5 minutes (Stripe's libraries' default) each way |
+/// | default tolerance | 5 minutes each way: Stripe's libraries refuse a timestamp over 5 minutes old; a future bound is hookwarden's (they check none) |
 /// | delivery id | the event's `id` (`evt_...`) in the signed JSON body |
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stripe;

@@ -46,8 +46,9 @@ const BODY_SHA256: &str = "bodySHA256";
 ///
 /// **What is authenticated** for form bodies is the decoded parameter set, not the raw
 /// bytes: as with Twilio's SDKs, parameter order and the choice of percent-encoding do
-/// not matter, identical name/value pairs count once, and bytes that are not UTF-8
-/// after decoding are replaced by U+FFFD. Parse the body as form parameters after
+/// not matter, and bytes that are not UTF-8 after decoding are replaced by U+FFFD.
+/// Identical name/value pairs count once, as in `twilio-node` (`twilio-python` counts
+/// each; Twilio does not document which it signs). Parse the body as form parameters after
 /// verifying it.
 ///
 /// # Security
@@ -475,7 +476,7 @@ mod tests {
         for body in [
             &b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234"[..],
             b"Digits=1234&Sid=CA123&Digits=5678&SidAccount=AC123",
-            // An identical pair counts once, as in Twilio's SDKs.
+            // An identical pair counts once, as in twilio-node.
             b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234",
             // Another spelling of the same values.
             b"Sid=%43A123&SidAccount=AC123&Digits=5678&Digits=1234",
