@@ -11,7 +11,8 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
 use common::*;
 use hookwarden_core::dedup::DedupStore;
-use hookwarden_core::receive::Guard;
+use hookwarden_core::receive::{Guard, Rejection, Reply, Responder};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const BODY: &[u8] = br#"{"type":"invoice.paid","n":1}"#;
 
@@ -249,4 +250,58 @@ async fn a_client_that_hangs_up_is_not_stuck_in_flight() {
     );
     assert_eq!(h.successes(), 1);
     server.stop(false).await;
+}
+
+/// A provider that wants `204 No Content` as its acknowledgement gets it through
+/// `Responder::respond_duplicate`. The same delivery three times on one keep-alive
+/// connection: three framed responses. (The default duplicate body written after a
+/// 204 head was read by the client as the start of the next response.)
+#[actix_web::test]
+async fn a_204_duplicate_acknowledgement_keeps_the_connection_framed() {
+    struct NoContent;
+    impl Responder for NoContent {
+        fn respond(&self, _: &Rejection, default: Reply) -> Reply {
+            default
+        }
+        fn respond_duplicate(&self, mut default: Reply) -> Reply {
+            default.status = 204;
+            default
+        }
+    }
+    let h = Handler::default();
+    let (addr, server) = serve(
+        guard().with_responder(NoContent).build().unwrap(),
+        h.clone(),
+    );
+    let mut one = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+        BODY.len()
+    )
+    .into_bytes();
+    for (k, v) in signed("msg_204", BODY, NOW) {
+        one.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    one.extend_from_slice(b"\r\n");
+    one.extend_from_slice(BODY);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&one.repeat(3)).await.unwrap();
+    // Everything the server sends until it has been quiet for half a second.
+    let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
+    while let Ok(Ok(n @ 1..)) =
+        tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buf)).await
+    {
+        raw.extend_from_slice(&buf[..n]);
+    }
+    server.stop(false).await;
+    let raw = String::from_utf8_lossy(&raw);
+    assert_eq!((h.calls(), h.successes()), (1, 1));
+    assert_eq!(
+        (
+            raw.matches("HTTP/1.1 200").count(),
+            raw.matches("HTTP/1.1 204").count()
+        ),
+        (1, 2),
+        "{raw}"
+    );
+    assert!(!raw.contains("already processed"), "{raw}");
 }

@@ -1025,6 +1025,35 @@ mod tests {
     }
 
     #[test]
+    fn a_responders_status_must_end_the_request_and_frame_the_body() {
+        // (status the responder sets, status sent, body kept)
+        for (set, sent, body) in [
+            (100, 500, true),
+            (101, 500, true),
+            (199, 500, true),
+            (200, 200, true),
+            (204, 204, false),
+            (205, 205, false),
+            (304, 304, false),
+            (418, 418, true),
+        ] {
+            let guard = Guard::builder(github())
+                .with_responder(move |_: &Rejection, mut r: Reply| {
+                    r.status = set;
+                    r
+                })
+                .build()
+                .unwrap();
+            let reply = guard.reject(Rejection::IpNotAllowed);
+            assert_eq!(
+                (reply.status, !reply.body.is_empty()),
+                (sent, body),
+                "responder status {set}"
+            );
+        }
+    }
+
+    #[test]
     fn report_only_lets_a_malformed_challenge_reach_the_handler() {
         use crate::schemes::Slack;
         let body = br#"{"type":"url_verification"}"#;

@@ -174,17 +174,25 @@ impl Reply {
         self.retry_after.map(|d| d.as_secs().max(1))
     }
 
-    /// A responder's reply made safe to send: a status outside 100–999 becomes 500,
-    /// a content type that is not a valid header value (control characters, line
-    /// breaks, non-ASCII) becomes `text/plain; charset=utf-8`. Each repair is logged.
+    /// A responder's reply made safe to send: a status that cannot end a request
+    /// (outside 200–999: an informational 1xx is not a final response) becomes 500; a
+    /// status whose response has no content (204, 205, 304) loses the body, which the
+    /// server would otherwise write after the head, where the client reads it as the
+    /// start of the next response; a content type that is not a valid header value
+    /// (control characters, line breaks, non-ASCII) becomes `text/plain; charset=utf-8`.
+    /// Each repair of a mistake is logged.
     #[must_use]
     pub(crate) fn sanitized(mut self) -> Self {
-        if !(100..=999).contains(&self.status) {
+        if !(200..=999).contains(&self.status) {
             tracing::warn!(
                 status = self.status,
-                "webhook responder returned an invalid status; sending 500"
+                "webhook responder returned a status that is not a final response; sending 500"
             );
             self.status = 500;
+        }
+        if matches!(self.status, 204 | 205 | 304) {
+            // A valid choice (a 204 acknowledgement): the default body just goes.
+            self.body = Bytes::new();
         }
         if self.content_type.is_empty()
             || !self
@@ -219,8 +227,9 @@ impl Reply {
 ///
 /// Keep the statuses that tell the sender to retry: 409 (the delivery is in flight)
 /// and 503 (the dedup store is down). Answered 2xx, the sender drops the delivery and
-/// it is never processed. Every reply is checked before it is sent: an invalid status
-/// becomes 500, an invalid content type `text/plain; charset=utf-8`.
+/// it is never processed. Every reply is checked before it is sent: a status that is
+/// not a final response (below 200, above 999) becomes 500, a 204, 205 or 304 is sent
+/// without a body, an invalid content type becomes `text/plain; charset=utf-8`.
 pub trait Responder: Send + Sync + 'static {
     /// The reply to send for `rejection`; `default` is what would be sent otherwise.
     fn respond(&self, rejection: &Rejection, default: Reply) -> Reply;
