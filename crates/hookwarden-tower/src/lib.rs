@@ -26,7 +26,9 @@
 //! bodies) → verify → challenge → dedup claim → inner service with the body
 //! re-injected and a [`Delivery`](hookwarden_core::receive::Delivery) in the request
 //! extensions → claim completed on 2xx, released on anything else, on a panic and when
-//! the response future is dropped.
+//! the response future is dropped. With feature `axum`, the re-injected request also
+//! carries the guard's body limit as its `DefaultBodyLimit`: axum's own body extractors
+//! (`Bytes`, `Json`, ...) take what the layer accepted, even above axum's 2 MB default.
 //!
 //! Rejections are responses (never service errors) with short generic bodies; the
 //! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's

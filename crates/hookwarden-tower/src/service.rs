@@ -145,7 +145,13 @@ where
                 if let Some(report) = admitted.take_report() {
                     parts.extensions.insert(report);
                 }
-                let req = Request::from_parts(parts, Full::new(bytes));
+                #[cfg_attr(not(feature = "axum"), allow(unused_mut))]
+                let mut req = Request::from_parts(parts, Full::new(bytes));
+                // The body is in memory and within the guard's limit: axum's body
+                // extractors (`Bytes`, `Json`, ...) must not refuse it by their own
+                // default (2 MB) after verification; every retry would meet the same 413.
+                #[cfg(feature = "axum")]
+                axum::extract::DefaultBodyLimit::max(guard.body_limit()).apply(&mut req);
                 // A panic in the handler unwinds through here and drops `admitted`,
                 // whose claim guard releases the key; so does dropping this future
                 // (and dropping it while `finish` waits for the store settles the
