@@ -26,9 +26,12 @@
 //! bodies) → verify → challenge → dedup claim → inner service with the body
 //! re-injected and a [`Delivery`](hookwarden_core::receive::Delivery) in the request
 //! extensions → claim completed on 2xx, released on anything else, on a panic and when
-//! the response future is dropped. With feature `axum`, the re-injected request also
-//! carries the guard's body limit as its `DefaultBodyLimit`: axum's own body extractors
-//! (`Bytes`, `Json`, ...) take what the layer accepted, even above axum's 2 MB default.
+//! the response future is dropped. With feature `axum`, a guard whose body limit is
+//! above axum's 2 MB default sets it as the re-injected request's `DefaultBodyLimit`:
+//! axum's own body extractors (`Bytes`, `Json`, ...) take what the layer accepted. A
+//! smaller `DefaultBodyLimit` of your own, outside the layer, still applies to them:
+//! keep it at least the guard's limit, or a delivery between the two is verified,
+//! then refused (413) on every retry.
 //!
 //! Rejections are responses (never service errors) with short generic bodies; the
 //! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's
