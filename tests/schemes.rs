@@ -309,7 +309,7 @@ fn a_bad_secret_is_a_config_error_naming_its_position_not_its_value() {
         .secret("whsec_not base64 at all!")
         .build()
         .expect_err("invalid base64");
-    assert!(err.message().contains("secret #2"), "{err}");
+    assert!(err.message().contains("secret at index 1"), "{err}");
     assert!(!err.message().contains("not base64 at all"), "{err}");
     let err = Verifier::builder_arc(scheme)
         .build()

@@ -411,10 +411,9 @@ impl VerifierBuilder {
 }
 
 fn index_error(i: usize, e: &ConfigError) -> ConfigError {
+    // 0-based, as `Verified::key_index` and the CLI count secrets.
     ConfigError::new(format!(
-        "secret #{} ({}): {}",
-        i + 1,
-        "value not shown",
+        "secret at index {i} (value not shown): {}",
         e.message()
     ))
 }

@@ -324,7 +324,7 @@ mod tests {
             &format!("{}zz", &pk[..62]),
         ] {
             let err = Verifier::builder(Discord).secret(bad).build().unwrap_err();
-            assert!(err.message().contains("secret #1"), "{err}");
+            assert!(err.message().contains("secret at index 0"), "{err}");
             if bad.len() > 4 {
                 assert!(!err.message().contains(bad.trim()), "{err}");
             }
