@@ -6,7 +6,8 @@
 //! at another time (`UNIX`, `now`, `now-SECS`, `now+SECS`, `-SECS`, `+SECS`) to send
 //! stale or future deliveries; `-H 'Name: value'` adds a header or replaces a signed
 //! one of the same name. `Content-Type` defaults to `application/json` when the body
-//! is JSON, else `application/octet-stream`. Only `http://` URLs are supported (this
+//! is JSON, `application/x-www-form-urlencoded` when it is a form (`name=value&...`,
+//! as Twilio posts), else `application/octet-stream`. Only `http://` URLs are supported (this
 //! build has no TLS).
 //!
 //! # Output
@@ -198,14 +199,9 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
     }
 
     let mut headers = reqwest::header::HeaderMap::new();
-    let content_type = if serde_json::from_slice::<Value>(&body).is_ok() {
-        "application/json"
-    } else {
-        "application/octet-stream"
-    };
     headers.insert(
         reqwest::header::CONTENT_TYPE,
-        reqwest::header::HeaderValue::from_static(content_type),
+        reqwest::header::HeaderValue::from_static(content_type(&body)),
     );
     for (name, value) in signed {
         insert_header(&mut headers, &name, &value, false)?;
@@ -232,6 +228,22 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
         body: body.into(),
     };
     runtime.block_on(send_all(Arc::new(job), args.repeat, args.concurrency, json))
+}
+
+/// The `Content-Type` `send` gives `body`: JSON, a form (`name=value&...`, as Twilio
+/// and Slack's slash commands post them), else bytes.
+fn content_type(body: &[u8]) -> &'static str {
+    if serde_json::from_slice::<Value>(body).is_ok() {
+        "application/json"
+    } else if body.contains(&b'=')
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-._~%+=&*".contains(&b))
+    {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/octet-stream"
+    }
 }
 
 /// Insert one header: `replace` a signed header of the same name, or append.

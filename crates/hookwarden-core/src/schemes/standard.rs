@@ -617,7 +617,10 @@ mod v1a_tests {
                 .secret(bad)
                 .build()
                 .unwrap_err();
-            assert!(err.message().starts_with("secret at index 0"), "{bad}: {err}");
+            assert!(
+                err.message().starts_with("secret at index 0"),
+                "{bad}: {err}"
+            );
             let body = bad.trim_start_matches("whpk_").trim_start_matches("whsk_");
             if body.len() > 4 {
                 assert!(!err.message().contains(body), "{err}");
