@@ -39,7 +39,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `HOOKWARDEN_SCHEME` | scheme name (`standard`, `stripe`, `github`, ...) | `standard` |
+//! | `HOOKWARDEN_SCHEME` | scheme name (`standard`, `stripe`, `github`, ...; `standard-ed25519` for Standard Webhooks `v1a` with a `whpk_` key) | `standard` |
 //! | `HOOKWARDEN_SECRET` | the secret; several separated by spaces (rotation) | a demo `whsec_` secret |
 //! | `HOOKWARDEN_ADDR` | listen address | `127.0.0.1:3000` |
 //! | `HOOKWARDEN_PUBLIC_URL` | public base URL, for URL-signing schemes (Twilio, Square) | none |
@@ -112,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let scheme = schemes::by_name(&scheme_name).ok_or_else(|| {
         format!(
-            "unknown scheme {scheme_name:?}; known: {}",
+            "unknown scheme {scheme_name:?}; known: {}, standard-ed25519",
             schemes::NAMES.join(", ")
         )
     })?;

@@ -127,7 +127,7 @@ fn decode_prefixed(
         ("whsec_", "a `whsec_` secret is for `v1` (HMAC)"),
         (
             "whpk_",
-            "a `whpk_` public key verifies `v1a` (Ed25519, `StandardWebhooks::ed25519`)",
+            "a `whpk_` public key verifies `v1a` (Ed25519: `StandardWebhooks::ed25519`, scheme name `standard-ed25519`)",
         ),
         (
             "whsk_",
