@@ -181,7 +181,9 @@ fn split(token: &ClaimToken) -> (u64, u64) {
 ///   of a new key when the store is full first drops a completed entry whose
 ///   retention ended, then in-flight claims whose lease ended (found by a sweep of
 ///   every entry, at most once a second: on a full store of a million entries that
-///   claim waits milliseconds), and only then evicts the *oldest completed* entry
+///   claim waits milliseconds; a lease that ends between two sweeps waits for the
+///   next, and a claim meanwhile evicts a completion instead), and only then evicts
+///   the *oldest completed* entry
 ///   (completions wait in 16 queues chosen by key hash, in completion order; of the
 ///   queue fronts the one expiring first goes, which with one retention for all is
 ///   the oldest), counted by [`evictions`](Self::evictions). An in-flight claim is
