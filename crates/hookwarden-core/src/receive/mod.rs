@@ -766,6 +766,16 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// The public base URL the sender calls (`https://api.example.com`), for schemes
     /// that sign the URL (Twilio, Square): the request's path and query are appended.
     /// Required for those schemes; defaults to none.
+    ///
+    /// # Security
+    ///
+    /// The path and query come from the request, so the verified URL is the one the
+    /// sender called, not necessarily the one configured at the provider. For Twilio
+    /// this leaves the re-reading its scheme's Security section describes: a form
+    /// delivery whose last parameter in sort order an attacker chooses can be replayed
+    /// as a JSON delivery to a longer URL. Mount a Twilio receiver on its exact path
+    /// (an axum or actix route, not a catch-all), and do not accept JSON deliveries
+    /// on a form endpoint whose last parameter senders choose.
     pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
         self.public_url = Some(url.into());
         self
