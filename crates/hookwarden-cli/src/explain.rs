@@ -34,6 +34,9 @@ pub(crate) struct Explain {
     secrets: usize,
     /// The body size in bytes.
     body_len: usize,
+    /// For a scheme that signs the URL, the URL verified against (a mismatch is most
+    /// often the URL: another host, port, scheme or path than the sender called).
+    url: Option<String>,
 }
 
 impl Explain {
@@ -89,6 +92,9 @@ impl Explain {
             secrets_tried,
             secrets,
             body_len: req.body.len(),
+            url: scheme
+                .signs_url()
+                .then(|| req.url.unwrap_or_default().to_owned()),
         }
     }
 
@@ -169,6 +175,12 @@ impl Explain {
             self.secrets_tried, self.secrets
         );
         let _ = writeln!(out, "body: {} bytes", self.body_len);
+        if let Some(url) = &self.url {
+            let _ = writeln!(
+                out,
+                "url: {url} (signed: it must be the URL the sender called, as it called it)"
+            );
+        }
         out
     }
 
@@ -189,6 +201,7 @@ impl Explain {
             "secrets_tried": self.secrets_tried,
             "secrets": self.secrets,
             "body_bytes": self.body_len,
+            "url": self.url,
         })
     }
 }

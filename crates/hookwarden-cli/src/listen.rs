@@ -66,7 +66,7 @@ Runs until interrupted (Ctrl-C). Exit status 2: usage error, or the address cann
 bound.
 
 Output, one line per event, flushed as it happens:
-  listening on http://ADDR (scheme NAME)
+  listening on http://ADDR (scheme NAME[, signed URLs under URL][, forwarding to URL])
   verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS
   duplicate: id ID, already processed, answered 200
   rejected: REASON: DETAIL, answered STATUS
@@ -160,12 +160,14 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         if let Some(challenge) = Challenge::for_scheme(scheme_name) {
             guard = guard.with_challenge(challenge);
         }
-        if scheme.signs_url() {
-            guard = guard.with_public_url(
-                args.public_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{local}")),
-            );
+        // Shown when listening: a URL-signing sender must call this very base.
+        let public_url = scheme.signs_url().then(|| {
+            args.public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{local}"))
+        });
+        if let Some(base) = &public_url {
+            guard = guard.with_public_url(base.clone());
         }
         let guard = guard
             .build()
@@ -182,11 +184,14 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         if json {
             print_line(
                 &json!({"event": "listening", "addr": local.to_string(), "url": url,
-                        "scheme": scheme_name})
+                        "scheme": scheme_name, "public_url": public_url})
                 .to_string(),
             );
         } else {
             let mut line = format!("listening on {url} (scheme {scheme_name}");
+            if let Some(base) = &public_url {
+                line.push_str(&format!(", signed URLs under {base}"));
+            }
             if let Some((_, to)) = &state.forward {
                 line.push_str(&format!(", forwarding to {to}"));
             }

@@ -980,6 +980,43 @@ fn explain_a_scheme_without_version_labels() {
 }
 
 #[test]
+fn explain_names_the_url_a_url_signing_scheme_verified() {
+    // Square signs the URL: signed for /api/hooks, verified against /hooks.
+    let body = br#"{"event_id":"e1"}"#;
+    let signed = run(
+        &[
+            "sign",
+            "--scheme",
+            "square",
+            "--secret",
+            "sq-key",
+            "--url",
+            "https://api.example.com/api/hooks",
+            "-",
+        ],
+        body,
+    );
+    assert_eq!(signed.code, 0, "{signed:?}");
+    let mut args = vec!["verify", "--scheme", "square", "--secret", "sq-key"];
+    for line in signed.stdout.lines() {
+        args.extend(["-H", line]);
+    }
+    args.extend(["--url", "https://api.example.com/hooks", "--explain", "-"]);
+    let r = run(&args, body);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.has_line(
+            "url: https://api.example.com/hooks (signed: it must be the URL the sender called, as it called it)"
+        ),
+        "{r:?}"
+    );
+    // Schemes that do not sign the URL say nothing of it.
+    let headers = signed_args();
+    let other = verify(&["--now", "1700000010", "--explain"], &headers, "{}");
+    assert!(!other.stdout.contains("url:"), "{other:?}");
+}
+
+#[test]
 fn listen_answers_the_schemes_endpoint_challenge() {
     let mut child = StdCommand::new(BIN)
         .args(["listen", "--scheme", "slack", "--secret", "slack-signing"])
@@ -1017,4 +1054,38 @@ fn listen_answers_the_schemes_endpoint_challenge() {
     assert!(r.has_line("3eZbrw1aBm2rZgRNFdxV2595"), "{r:?}");
     let next = lines.next().unwrap().unwrap();
     assert_eq!(next, "challenge: slack_url_verification, answered 200");
+}
+
+#[test]
+fn listen_says_which_url_base_a_url_signing_scheme_verifies() {
+    for (extra, base) in [
+        (&[][..], None),
+        (
+            &["--public-url", "https://hooks.example.com/api"][..],
+            Some("https://hooks.example.com/api"),
+        ),
+    ] {
+        let mut child = StdCommand::new(BIN)
+            .args(["listen", "--scheme", "square", "--secret", "sq-key"])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        let url = first
+            .strip_prefix("listening on ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("{first}"));
+        let base = base.unwrap_or(url);
+        assert_eq!(
+            first,
+            format!("listening on {url} (scheme square, signed URLs under {base})")
+        );
+    }
 }
