@@ -68,7 +68,7 @@ bound.
 Output, one line per event, flushed as it happens:
   listening on http://ADDR (scheme NAME[, signed URLs under URL][, forwarding to URL])
   verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS
-  duplicate: id ID, already processed, answered 200
+  duplicate: id ID, already processed, answered 200  (the id when a header carries it)
   rejected: REASON: DETAIL, answered STATUS
   challenge: NAME, answered STATUS  (Slack, Zoom, Twitch and Discord endpoint checks)
 With --json: one object per line, \"event\" listening, verified, duplicate, rejected or
