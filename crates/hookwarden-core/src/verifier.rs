@@ -334,7 +334,8 @@ impl VerifierBuilder {
 
     /// The replay tolerance. Defaults to the scheme's documented one
     /// ([`Scheme::default_tolerance`]; five minutes for most); schemes that sign no
-    /// timestamp have none, and setting one for them has no effect on verification.
+    /// timestamp have none, and one set for them is ignored
+    /// ([`Verifier::tolerance`] stays `None`).
     ///
     /// # Security
     ///
@@ -397,10 +398,14 @@ impl VerifierBuilder {
                 KeyState::new(algorithm, &bytes).map_err(|e| index_error(i, &e))
             })
             .collect::<Result<Arc<[_]>, _>>()?;
-        let tolerance = match self.tolerance {
-            TolerancePolicy::Custom(t) => Some(t),
-            TolerancePolicy::SchemeDefault => self.scheme.default_tolerance(),
-        };
+        // A scheme that signs no timestamp has nothing to hold a tolerance against.
+        let tolerance = self
+            .scheme
+            .default_tolerance()
+            .map(|default| match self.tolerance {
+                TolerancePolicy::Custom(t) => t,
+                TolerancePolicy::SchemeDefault => default,
+            });
         Ok(Verifier {
             scheme: self.scheme,
             keys,

@@ -959,6 +959,21 @@ mod tests {
             .unwrap()
     }
 
+    #[test]
+    fn a_tolerance_set_for_a_scheme_without_timestamps_is_ignored() {
+        // GitHub signs no timestamp: a tolerance has nothing to apply to, and must not
+        // make the dedup retention check refuse the guard (200 days × 2 > 7 days).
+        let verifier = Verifier::builder(Github::new())
+            .secret("It's a Secret to Everybody")
+            .tolerance(crate::Tolerance::symmetric(crate::time::Duration::days(
+                200,
+            )))
+            .build()
+            .unwrap();
+        assert_eq!(verifier.tolerance(), None);
+        assert!(Guard::builder(verifier).build().is_ok());
+    }
+
     const SIGNED: [(&str, &str); 1] = [(
         "X-Hub-Signature-256",
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
