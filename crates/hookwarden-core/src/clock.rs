@@ -79,7 +79,10 @@ pub(crate) fn monotonic_ns() -> u64 {
     }
 }
 
-/// A clock that stands still until told to move; clones share the same time.
+/// A clock that stands still until told to move; clones share the same time. It is
+/// the verifier's (timestamp tolerance); a [`MemoryStore`](crate::dedup::MemoryStore)
+/// keeps its own time for leases and retention
+/// ([`ManualTime`](crate::dedup::ManualTime) in tests).
 ///
 /// ```
 /// use hookwarden_core::{Clock, ManualClock};

@@ -186,6 +186,10 @@ const fn is_lower_token(b: u8) -> bool {
 /// assert_eq!(headers.get(&key, 2), None);
 /// # Ok::<(), hookwarden_core::ConfigError>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a set of headers hookwarden can read",
+    note = "`Headers` is implemented for slices, arrays and `Vec`s of `(name, value)` pairs, and for `http::HeaderMap` with the `http` feature (on with hookwarden's `tower` and `axum` features)"
+)]
 pub trait Headers {
     /// The `nth` value (0-based, in order of appearance) of the header `key`.
     fn get(&self, key: &HeaderKey, nth: usize) -> Option<&[u8]>;

@@ -193,6 +193,15 @@ pub struct SignInput<'a> {
 /// candidates the request carries. Comparison is the verifier's, in constant time.
 /// A scheme's `Debug` must not print key material (schemes hold none).
 ///
+/// A timestamp the scheme reports (in [`Parsed`], or from
+/// [`timestamp_from_body`](Self::timestamp_from_body)) must be part of what
+/// [`signed_content`](Self::signed_content) feeds: the tolerance is only a replay
+/// window if the sender's signature fixes the timestamp, and the default dedup key
+/// relies on it too (an unsigned delivery id is used as the key only when a signed
+/// timestamp bounds its replays; see
+/// [`DedupKeySource::Auto`](crate::dedup::DedupKeySource::Auto)). A scheme whose
+/// timestamp is not signed must not report one.
+///
 /// ```
 /// use hookwarden_core::{Algorithm, HeaderKey, Headers, Parsed, Request, Scheme,
 ///     SignInput, Tag, Tolerance, Verifier, VerifyError, sign};
@@ -240,7 +249,10 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// timestamp (replays are then stopped by dedup only).
     fn default_tolerance(&self) -> Option<Tolerance>;
 
-    /// Headers whose absence rejects the request before its body is read.
+    /// The headers the scheme reads, for tools and reports (the CLI's `--explain`
+    /// lists which are present). Listing a header here does not make it required:
+    /// [`parse_into`](Self::parse_into) is what rejects a request without it (with
+    /// `MissingHeader`), before the body is read.
     fn required_headers(&self) -> &[HeaderKey];
 
     /// Turn a configured secret into key bytes (for [`Algorithm::Ed25519`]: the

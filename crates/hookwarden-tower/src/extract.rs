@@ -66,7 +66,15 @@ impl fmt::Display for WebhookRejection {
     }
 }
 
-impl std::error::Error for WebhookRejection {}
+impl std::error::Error for WebhookRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidJson(e) | Self::UnexpectedJson(e) => Some(e),
+            Self::Body(e) => Some(e),
+            Self::LayerMissing => None,
+        }
+    }
+}
 
 impl WebhookRejection {
     /// The HTTP status of this rejection.
@@ -132,5 +140,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Webhook<T> {
             _ => WebhookRejection::InvalidJson(e),
         })?;
         Ok(Self(value, delivery))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_json_rejection_keeps_serde_jsons_error_as_its_source() {
+        let e = serde_json::from_slice::<u8>(b"x").err();
+        let rejection = WebhookRejection::InvalidJson(e.expect("not JSON"));
+        assert!(
+            rejection
+                .source()
+                .is_some_and(|s| s.is::<serde_json::Error>())
+        );
+        assert!(WebhookRejection::LayerMissing.source().is_none());
     }
 }

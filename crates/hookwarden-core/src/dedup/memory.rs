@@ -20,7 +20,9 @@ use crate::error::ConfigError;
 pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
 /// A monotonic time source you move by hand, for testing leases and retention
-/// without sleeping. Clones share the same time.
+/// without sleeping. Clones share the same time. It moves the store's time only: the
+/// verifier's timestamp checks read a [`Clock`](crate::Clock) (a
+/// [`ManualClock`](crate::ManualClock) in tests); advance both to age a delivery.
 ///
 /// ```
 /// use std::time::Duration;
