@@ -120,6 +120,7 @@ enum Part {
 /// ```
 #[derive(Debug, Clone)]
 pub struct GenericHmac {
+    name: &'static str,
     signature: HeaderKey,
     prefix: Box<[u8]>,
     encoding: SignatureEncoding,
@@ -157,6 +158,7 @@ impl GenericHmac {
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct GenericHmacBuilder {
+    name: Option<&'static str>,
     signature_header: Option<String>,
     prefix: String,
     encoding: SignatureEncoding,
@@ -169,6 +171,15 @@ pub struct GenericHmacBuilder {
 }
 
 impl GenericHmacBuilder {
+    /// The scheme's name, for the provider it verifies (`"calendly"`): it is what
+    /// [`Verified::scheme`](crate::Verified::scheme) and the logs report, and the
+    /// default dedup namespace. Lowercase ASCII letters, digits, `-` and `_`, at most
+    /// 32 bytes. Defaults to `"generic"`.
+    pub fn name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
     /// The header carrying the signature (any case). Required.
     pub fn signature_header(mut self, name: impl Into<String>) -> Self {
         self.signature_header = Some(name.into());
@@ -236,11 +247,22 @@ impl GenericHmacBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] naming the problem: no or an invalid header name, a separator
+    /// [`ConfigError`] naming the problem: an invalid name, no or an invalid header name, a separator
     /// that is not ASCII, a template with an unknown placeholder, an unclosed `{`, a
     /// stray `}` or no `{body}`, `{timestamp}` without a timestamp header (or a
     /// timestamp header the template does not sign), `{id}` without an id header.
     pub fn build(self) -> Result<GenericHmac, ConfigError> {
+        let name = self.name.unwrap_or("generic");
+        if name.is_empty()
+            || name.len() > 32
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError::new(
+                "generic scheme: the name must be 1 to 32 lowercase ASCII letters, digits, `-` or `_`",
+            ));
+        }
         let signature =
             HeaderKey::new(self.signature_header.as_deref().ok_or_else(|| {
                 ConfigError::new("generic scheme: a signature header is required")
@@ -283,6 +305,7 @@ impl GenericHmacBuilder {
             required.extend(id.iter().cloned());
         }
         Ok(GenericHmac {
+            name,
             signature,
             prefix: self.prefix.into_bytes().into_boxed_slice(),
             encoding: self.encoding,
@@ -366,7 +389,7 @@ fn parse_template(template: &str) -> Result<Vec<Part>, ConfigError> {
 
 impl Scheme for GenericHmac {
     fn name(&self) -> &'static str {
-        "generic"
+        self.name
     }
 
     // The id header is signed when the template has `{id}`.
@@ -554,6 +577,41 @@ mod tests {
         let err = v.verify(&headers, b"Hello, World?", None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
         assert_eq!(v.tolerance(), None);
+    }
+
+    #[test]
+    fn a_named_scheme_reports_its_name_and_keys_dedup_under_it() {
+        let scheme = GenericHmac::builder()
+            .name("acme-hooks")
+            .signature_header("X-Hub-Signature-256")
+            .prefix("sha256=")
+            .build()
+            .unwrap();
+        let headers = [(
+            "X-Hub-Signature-256",
+            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        )];
+        let v = verifier(scheme, SECRET);
+        let verified = v.verify(&headers, b"Hello, World!", None).unwrap();
+        assert_eq!(verified.scheme(), "acme-hooks");
+        let req = crate::Request {
+            headers: &headers,
+            body: b"Hello, World!",
+            url: None,
+        };
+        let key = crate::dedup::DedupConfig::new()
+            .key_for(&verified, &req)
+            .unwrap();
+        assert!(key.as_str().starts_with("acme-hooks:"), "{key:?}");
+        for bad in ["", "Acme", "a:b", "a b", &"x".repeat(33)] {
+            let bad: &'static str = Box::leak(bad.to_owned().into_boxed_str());
+            let err = GenericHmac::builder()
+                .name(bad)
+                .signature_header("x-sig")
+                .build()
+                .unwrap_err();
+            assert!(err.message().contains("the name"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
