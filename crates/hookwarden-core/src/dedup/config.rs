@@ -42,9 +42,10 @@ pub const MAX_NAMESPACE_LEN: usize = 64;
 /// Prefer a *signed* id: the Standard Webhooks `webhook-id` and Stripe's event `id`
 /// are covered by the signature, so nobody without the secret can change them. A
 /// header the scheme does not sign (`X-GitHub-Delivery`, `X-Shopify-Event-Id`) can be
-/// changed by whoever replays a captured request: [`Auto`](Self::Auto) does not use
-/// one, and a [`Header`](Self::Header) source naming one lets such a replay through
-/// (for a scheme without a timestamp, at any time).
+/// changed by whoever replays a captured request: [`Auto`](Self::Auto) uses one only
+/// when a signed timestamp bounds such replays to the tolerance (Linear, a generic
+/// scheme with a timestamp), and a [`Header`](Self::Header) source naming one lets
+/// them through (for a scheme without a timestamp, at any time).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DedupKeySource {
