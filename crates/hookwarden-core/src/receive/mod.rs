@@ -1125,6 +1125,55 @@ mod tests {
     }
 
     #[test]
+    fn the_zoom_challenge_is_answered_with_the_secret_that_verified() {
+        use crate::schemes::Zoom;
+        use hmac::{KeyInit, Mac};
+        let body = br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1700000000000}"#;
+        // Signed with the second secret (a rotation under way).
+        let headers = sign(
+            &Zoom::new(),
+            &"new-secret".into(),
+            &SignInput {
+                body,
+                timestamp: 1_700_000_000,
+                id: None,
+                url: None,
+            },
+        )
+        .unwrap();
+        let verifier = Verifier::builder(Zoom::new())
+            .secrets(["old-secret", "new-secret"])
+            .clock(crate::ManualClock::new(1_700_000_000))
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_challenge(Challenge::Zoom)
+            .build()
+            .unwrap();
+        let head = Head {
+            headers: &headers,
+            peer: None,
+            content_length: None,
+        };
+        let Checked::Respond(reply) = guard.check(&head, &Prechecked::default(), body, None) else {
+            panic!("the challenge was not answered");
+        };
+        // Zoom's documented answer: hex(HMAC-SHA256(secret, plainToken)).
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"new-secret").unwrap();
+        mac.update(b"qgg8vlvZRS6UYooatFL8Aw");
+        let expected = hex::encode(mac.finalize().into_bytes());
+        let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(
+            (reply.status, reply.content_type, answer),
+            (
+                200,
+                "application/json",
+                serde_json::json!({"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected})
+            )
+        );
+    }
+
+    #[test]
     fn the_zoom_challenge_needs_an_hmac_sha256_scheme() {
         let err = Guard::builder(github())
             .with_challenge(Challenge::Zoom)
