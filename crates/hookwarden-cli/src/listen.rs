@@ -29,7 +29,8 @@
 //! The endpoint challenge of the scheme's provider (Slack, Zoom, Twitch, Discord) is
 //! answered, once its signature verified.
 //!
-//! `id` and `type` are left out when the delivery has none (`type` comes from the
+//! `id` and `type` are left out when the delivery has none (a duplicate's `id` is read
+//! from the headers only: a scheme whose id is in the body prints none; `type` comes from the
 //! body's JSON: `type`, `event_type`, `event`, `topic` or `object_kind`). With
 //! `--json`, one object per line:
 //!

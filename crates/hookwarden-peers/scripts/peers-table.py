@@ -57,10 +57,10 @@ TARGETS = [
 ]
 RAW_TARGET = 1.15
 DEFAULT_BENCH_COMMAND = (
-    "cd crates/hookwarden-peers\n"
     "for n in 1 2 3; do\n"
-    "  CARGO_TARGET_DIR=/work/target-peers CRITERION_HOME=/work/target-peers/criterion-run$n \\\n"
-    "      cargo bench --bench peers\n"
+    "  (cd crates/hookwarden-peers &&\n"
+    "   CARGO_TARGET_DIR=/work/target-peers CRITERION_HOME=/work/target-peers/criterion-run$n \\\n"
+    "       cargo bench --bench peers)\n"
     "done"
 )
 
@@ -275,7 +275,8 @@ def render(runs, dirs, repo, command):
         "",
         "  ```",
         *("  " + l for l in command.splitlines()),
-        "  " + script_cmd,
+        # From the repository's root, like the command (once, if the command has it).
+        *([] if script_cmd in command else ["  " + script_cmd]),
         "  ```",
         "",
     ]

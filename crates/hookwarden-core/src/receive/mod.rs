@@ -731,8 +731,9 @@ impl<S: DedupStore> GuardBuilder<S> {
     }
 
     /// Report-only: verify and log, but never reject or deduplicate; the handler
-    /// always runs, with the unenforced rejection in its extensions. For rollouts.
-    /// The body limit is still enforced. Defaults to off.
+    /// runs, with the unenforced rejection in its extensions. For rollouts. The body
+    /// limit is still enforced, and an enabled challenge whose signature verified is
+    /// still answered (the provider's endpoint check passes). Defaults to off.
     ///
     /// # Security
     ///
@@ -1170,6 +1171,37 @@ mod tests {
                 "application/json",
                 serde_json::json!({"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected})
             )
+        );
+    }
+
+    #[test]
+    fn build_names_each_configuration_error() {
+        let square = || {
+            Verifier::builder(crate::schemes::Square::new())
+                .secret("sq-key")
+                .build()
+                .unwrap()
+        };
+        for (builder, needle) in [
+            (Guard::builder(github()).with_body_limit(0), "body limit"),
+            (Guard::builder(square()), "set with_public_url"),
+            (
+                Guard::builder(square()).with_public_url("ftp://hooks.example.com"),
+                "https:// or http://",
+            ),
+            (
+                Guard::builder(square()).with_public_url("hooks.example.com"),
+                "https:// or http://",
+            ),
+        ] {
+            let err = builder.build().map(|_| ()).unwrap_err();
+            assert!(err.to_string().contains(needle), "{needle}: {err}");
+        }
+        assert!(
+            Guard::builder(square())
+                .with_public_url("https://hooks.example.com")
+                .build()
+                .is_ok()
         );
     }
 
