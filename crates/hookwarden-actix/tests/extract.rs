@@ -216,3 +216,45 @@ async fn an_invalid_responder_content_type_is_replaced_not_a_panic() {
         "text/plain; charset=utf-8"
     );
 }
+
+/// As documented: actix's own `PayloadConfig` (256 KiB by default) still limits
+/// `web::Bytes` behind the middleware, `Webhook<T>` is not subject to it, and raising
+/// `PayloadConfig` to the guard's limit lets `web::Bytes` take the body.
+#[actix_web::test]
+async fn payload_config_still_limits_web_bytes_but_not_the_json_extractor() {
+    let body = format!(r#"{{"type":"{}"}}"#, "x".repeat(300 * 1024));
+    let app = |payload: Option<usize>| {
+        let mut app = App::new().service(
+            web::scope("")
+                .wrap(WebhookMiddleware::from(
+                    guard().without_dedup().build().unwrap(),
+                ))
+                .route(
+                    "/bytes",
+                    web::post().to(|b: web::Bytes| async move { b.len().to_string() }),
+                )
+                .route(
+                    "/typed",
+                    web::post().to(|Webhook(e, _): Webhook<Event>| async move {
+                        e.r#type.len().to_string()
+                    }),
+                ),
+        );
+        if let Some(limit) = payload {
+            app = app.app_data(web::PayloadConfig::new(limit));
+        }
+        app
+    };
+    for (payload, uri, status) in [
+        (None, "/bytes", StatusCode::PAYLOAD_TOO_LARGE),
+        (None, "/typed", StatusCode::OK),
+        (Some(1 << 20), "/bytes", StatusCode::OK),
+    ] {
+        let service = test::init_service(app(payload)).await;
+        let req = request(&signed("m", body.as_bytes(), NOW), body.as_bytes())
+            .uri(uri)
+            .to_request();
+        let res = test::call_service(&service, req).await;
+        assert_eq!(res.status(), status, "{uri} with PayloadConfig {payload:?}");
+    }
+}
