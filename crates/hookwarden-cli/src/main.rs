@@ -76,7 +76,7 @@
 //! `sign`, exit status 0, on standard output: the headers to send, one `Name: value`
 //! per line.
 //!
-//! With `--json`, `verify` prints one object:
+//! With `--json`, `verify` prints one object (its keys in alphabetical order):
 //! `{"event":"verified","scheme":..,"secret_index":..,"timestamp":..|null,
 //! "timestamp_unix":..|null,"delivery_id":..|null,"dedup_key":..|null}` or
 //! `{"event":"rejected","reason":"signature_mismatch","header":..|null,"detail":..,
