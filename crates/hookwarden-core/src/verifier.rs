@@ -662,7 +662,7 @@ mod tests {
                 .iter_mut()
                 .find(|(n, _)| n == "webhook-signature")
                 .unwrap();
-            sig.1 = format!("v1,{} v1,{} {}", "A".repeat(44), "B".repeat(44), sig.1);
+            sig.1 = format!("v1,{}= v1,{}A= {}", "A".repeat(43), "E".repeat(42), sig.1);
             headers
         };
         let macs = Arc::new(AtomicUsize::new(0));
@@ -674,6 +674,7 @@ mod tests {
         // Three candidates, two secrets: each secret's MAC once, whatever the count
         // of candidates.
         let fresh = signed_at(1_700_000_000);
+        assert_eq!(verifier.precheck(&fresh).unwrap().signatures.len(), 3);
         let verified = verifier.verify(&fresh, body, None).unwrap();
         assert_eq!(
             (verified.key_index(), macs.swap(0, Ordering::SeqCst)),
