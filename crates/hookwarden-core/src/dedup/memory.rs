@@ -322,21 +322,33 @@ impl MemoryStore {
     /// expired entries are dropped as the store is used). Returns how many it dropped.
     pub fn purge_expired(&self) -> usize {
         let now = self.time.now_ns();
-        let removed = self.remove_expired_slots(now);
-        self.len.fetch_sub(removed, Ordering::Relaxed);
+        let removed = self.remove_expired_slots(now, 0);
         for q in 0..QUEUES {
             self.lock_done(q).retain(|d| now < d.expires);
         }
         removed
     }
 
-    /// Remove every entry expired at `now` from the map (an O(entries) walk), leaving
-    /// `len` to the caller. How many went.
-    fn remove_expired_slots(&self, now: u64) -> usize {
+    /// Remove every entry expired at `now` from the map (an O(entries) walk), and
+    /// count them out of `len` but for the first `reserve` (slots the caller takes as
+    /// its own). How many went.
+    ///
+    /// Every removal lowers `len` inside the map's closure, under the shard's lock:
+    /// a claim of the same key waits for the lock and finds the room, where lowering
+    /// it after the removal let such a claim see a full store that was not, and evict
+    /// a retained completion. (A claim of another key may now insert an instant before
+    /// the removal ends: the map can hold one entry more than the bound per removal in
+    /// progress, never `len`.)
+    fn remove_expired_slots(&self, now: u64, reserve: usize) -> usize {
         let mut removed = 0;
         self.map.retain(|_, slot| {
             let keep = now < slot.expires;
-            removed += usize::from(!keep);
+            if !keep {
+                removed += 1;
+                if removed > reserve {
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
             keep
         });
         removed
@@ -371,16 +383,18 @@ impl MemoryStore {
     /// `keep_slot`, the entry count is left as it is: the caller takes the freed
     /// slot as its own reservation.
     fn drop_done(&self, done: Done, now: u64, keep_slot: bool) -> bool {
+        // `len` lowered under the shard's lock (see `remove_expired_slots`).
         let removed = self
             .map
             .remove_if(&done.key, |_, s| {
-                s.is_completed() && s.expires == done.expires
+                let hit = s.is_completed() && s.expires == done.expires;
+                if hit && !keep_slot {
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                }
+                hit
             })
             .is_some();
         if removed {
-            if !keep_slot {
-                self.len.fetch_sub(1, Ordering::Relaxed);
-            }
             if now < done.expires {
                 self.evictions.fetch_add(1, Ordering::Relaxed);
             }
@@ -478,12 +492,7 @@ impl MemoryStore {
     /// Drop every expired entry, keeping one freed slot reserved for the caller.
     /// Whether any was dropped.
     fn sweep_reserving(&self, now: u64) -> bool {
-        let removed = self.remove_expired_slots(now);
-        if removed == 0 {
-            return false;
-        }
-        self.len.fetch_sub(removed - 1, Ordering::Relaxed);
-        true
+        self.remove_expired_slots(now, 1) > 0
     }
 
     fn claim_now(&self, key: &DedupKey, lease: Duration) -> Result<Claim, StoreError> {
@@ -568,8 +577,23 @@ impl MemoryStore {
         let mut queue = self.lock_done(Self::queue_of(hash));
         queue.push_back(Done { key: hash, expires });
         // Keep the queue bounded even when stale entries pile up in it (well above
-        // its share of the entries, so that this never evicts in practice).
-        while queue.len() > self.max_entries / QUEUES * 2 + 64 {
+        // its share of the entries). Expired and stale entries go first, wherever
+        // they are: with two retentions in one store, short-lived completions expire
+        // behind a long-lived one at the front, which `reap` does not get past.
+        let cap = self.max_entries / QUEUES * 2 + 64;
+        if queue.len() > cap {
+            queue.retain(|d| {
+                if d.expires <= now {
+                    self.drop_done(*d, now, false);
+                    return false;
+                }
+                // Still this completion in the map (not taken over or purged)?
+                self.map
+                    .get(&d.key)
+                    .is_some_and(|s| s.is_completed() && s.expires == d.expires)
+            });
+        }
+        while queue.len() > cap {
             if let Some(d) = queue.pop_front() {
                 self.drop_done(d, now, false);
             }
@@ -582,16 +606,18 @@ impl MemoryStore {
         let now = self.time.now_ns();
         let token = split(token);
         let mut live = false;
+        // `len` lowered under the shard's lock (see `remove_expired_slots`).
         let removed = self
             .map
             .remove_if(&hash, |_, s| {
                 live = now < s.expires;
-                !s.is_completed() && s.token == token
+                let hit = !s.is_completed() && s.token == token;
+                if hit {
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                }
+                hit
             })
             .is_some();
-        if removed {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
         removed && live
     }
 }
@@ -658,6 +684,102 @@ mod tests {
 
     fn k(i: usize) -> DedupKey {
         DedupKey::new("t", &format!("msg_{i}"))
+    }
+
+    /// Two threads claim and release delivery `b` (its handler keeps failing) in a
+    /// store with room for two, the other entry `a`, completed and retained. The store
+    /// never holds more than two keys: nothing may be evicted. (When `len` was lowered
+    /// after the removal, a claim in between saw a full store and evicted `a`: within
+    /// milliseconds, by a reviewer's stress test.)
+    #[test]
+    fn a_release_racing_a_claim_never_evicts_a_retained_completion() {
+        use std::sync::atomic::AtomicBool;
+        let (s, _t) = store(2);
+        let a = k(0);
+        let t = new_token(&s, &a);
+        assert!(block_on(s.complete(&a, &t, KEEP)).unwrap());
+        let stop = AtomicBool::new(false);
+        let b = k(1);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        match block_on(s.claim(&b, LEASE)) {
+                            Ok(Claim::New(t)) => {
+                                block_on(s.release(&b, &t)).unwrap();
+                            }
+                            Ok(_) => {}
+                            Err(e) => panic!("a store holding two keys refused: {e}"),
+                        }
+                    }
+                });
+            }
+            let start = std::time::Instant::now();
+            while start.elapsed() < Duration::from_millis(1500) && s.evictions() == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(s.evictions(), 0);
+        assert_eq!(block_on(s.claim(&a, LEASE)).unwrap(), Claim::Completed);
+    }
+
+    /// The same with a purge racing the claims of `b`, whose leases keep ending.
+    #[test]
+    fn a_purge_racing_a_claim_never_evicts_a_retained_completion() {
+        use std::sync::atomic::AtomicBool;
+        let (s, time) = store(2);
+        let a = k(0);
+        let t = new_token(&s, &a);
+        assert!(block_on(s.complete(&a, &t, KEEP)).unwrap());
+        let stop = AtomicBool::new(false);
+        let b = k(1);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    s.purge_expired();
+                }
+            });
+            let start = std::time::Instant::now();
+            while start.elapsed() < Duration::from_millis(1500) && s.evictions() == 0 {
+                // `b`'s handler overruns its lease; the sender retries.
+                let claim = block_on(s.claim(&b, Duration::from_micros(1)));
+                assert!(claim.is_ok(), "a store holding two keys refused: {claim:?}");
+                time.advance(Duration::from_micros(1));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(s.evictions(), 0);
+        assert_eq!(block_on(s.claim(&a, LEASE)).unwrap(), Claim::Completed);
+    }
+
+    /// Two retentions in one store (two endpoints sharing it): one-second completions
+    /// queued behind a four-day one expire there. When its queue outgrew its cap, the
+    /// cap evicted the four-day completion from a store far from full; the expired
+    /// ones go first now.
+    #[test]
+    fn short_retentions_queued_behind_a_long_one_do_not_evict_it() {
+        let (s, time) = store(1000);
+        let a = DedupKey::new("stripe", "evt_a");
+        let queue = MemoryStore::queue_of(KeyHash::of(&a));
+        let t = new_token(&s, &a);
+        assert!(block_on(s.complete(&a, &t, Duration::from_secs(4 * 86_400))).unwrap());
+        let cap = s.max_entries() / QUEUES * 2 + 64;
+        let (mut i, mut sent) = (0, 0);
+        while sent < 2 * cap {
+            i += 1;
+            let key = DedupKey::new("github", &format!("d{i}"));
+            if MemoryStore::queue_of(KeyHash::of(&key)) != queue {
+                continue;
+            }
+            sent += 1;
+            let t = new_token(&s, &key);
+            assert!(block_on(s.complete(&key, &t, Duration::from_secs(1))).unwrap());
+            time.advance(Duration::from_secs(2));
+        }
+        assert_eq!(s.evictions(), 0);
+        assert_eq!(block_on(s.claim(&a, LEASE)).unwrap(), Claim::Completed);
+        assert!(s.len() < 10, "expired completions left: {}", s.len());
     }
 
     fn new_token(s: &MemoryStore, key: &DedupKey) -> ClaimToken {
