@@ -394,10 +394,8 @@ impl MemoryStore {
                 hit
             })
             .is_some();
-        if removed {
-            if now < done.expires {
-                self.evictions.fetch_add(1, Ordering::Relaxed);
-            }
+        if removed && now < done.expires {
+            self.evictions.fetch_add(1, Ordering::Relaxed);
         }
         removed
     }
