@@ -159,6 +159,11 @@ fuzz_target!(|input: Input| {
     let ts = NOW + i64::from(input.ts_offset);
     let body = body_for(name, &input.body, ts);
     let twilio_json = name == "twilio" && input.twilio_json;
+    // Twilio refuses form bodies of 1024 parameters or more before any MAC (never
+    // Twilio's): such a body cannot make a signed delivery that verifies.
+    if name == "twilio" && !twilio_json && body.iter().filter(|&&b| b == b'&').count() >= 1000 {
+        return;
+    }
     let url = scheme
         .signs_url()
         .then(|| url_for(input.url_seed, twilio_json.then_some(body.as_slice())));

@@ -334,6 +334,20 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         sink: &mut dyn FnMut(&[u8]),
     );
 
+    /// A check of the request made before any MAC is computed (after the headers and
+    /// the timestamp), for a scheme whose signed content costs work to derive from
+    /// the body (Twilio decodes and sorts form parameters for each MAC): refuse what
+    /// the sender never sends before doing that work for each secret. Defaults to
+    /// `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to return without computing a MAC (`MalformedBody`, say).
+    fn check_before_mac(&self, req: &Request<'_>) -> Result<(), VerifyError> {
+        let _ = req;
+        Ok(())
+    }
+
     /// A last check once a signature matched, for schemes that authenticate part of
     /// the request indirectly (Twilio's JSON bodies: the signed URL carries
     /// `bodySHA256`, which must be the body's digest). Defaults to `Ok(())`.

@@ -228,6 +228,7 @@ impl Verifier {
                 "this scheme signs the request URL: pass the public URL to verify",
             ));
         }
+        scheme.check_before_mac(req)?;
         let candidates = parsed.signatures.as_slice();
         let variants = scheme.content_variants(req);
         for (key_index, key) in self.keys.iter().enumerate() {
