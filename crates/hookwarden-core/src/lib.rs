@@ -25,6 +25,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
+#[cfg(test)]
+mod counting;
 pub mod dedup;
 mod error;
 mod headers;

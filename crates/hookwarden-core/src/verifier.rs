@@ -585,64 +585,10 @@ impl fmt::Debug for Verified<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use zeroize::Zeroizing;
-
     use super::*;
+    use crate::counting::Counting;
     use crate::schemes::StandardWebhooks;
-    use crate::{Algorithm, ErrorKind, HeaderKey, Headers, ManualClock, Parsed, SignInput, sign};
-
-    /// Standard Webhooks, counting how often the signed content is fed to a MAC.
-    #[derive(Debug)]
-    struct CountingMacs(Arc<AtomicUsize>);
-
-    const STANDARD: StandardWebhooks = StandardWebhooks::new();
-
-    impl Scheme for CountingMacs {
-        fn name(&self) -> &'static str {
-            "counting"
-        }
-        fn algorithm(&self) -> Algorithm {
-            STANDARD.algorithm()
-        }
-        fn default_tolerance(&self) -> Option<Tolerance> {
-            STANDARD.default_tolerance()
-        }
-        fn required_headers(&self) -> &[HeaderKey] {
-            STANDARD.required_headers()
-        }
-        fn key_bytes(&self, secret: &Secret) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
-            STANDARD.key_bytes(secret)
-        }
-        fn parse_into<'r>(
-            &self,
-            headers: &'r dyn Headers,
-            parsed: &mut Parsed<'r>,
-        ) -> Result<(), VerifyError> {
-            STANDARD.parse_into(headers, parsed)
-        }
-        fn signed_content(
-            &self,
-            req: &Request<'_>,
-            parsed: &Parsed<'_>,
-            variant: usize,
-            sink: &mut dyn FnMut(&[u8]),
-        ) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            STANDARD.signed_content(req, parsed, variant, sink);
-        }
-        fn sign_headers(
-            &self,
-            tag: &[u8],
-            input: &SignInput<'_>,
-            timestamp: &str,
-            id: &str,
-        ) -> Vec<(String, String)> {
-            STANDARD.sign_headers(tag, input, timestamp, id)
-        }
-    }
+    use crate::{ErrorKind, ManualClock, SignInput, sign};
 
     const OLD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const NEW: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -657,7 +603,7 @@ mod tests {
                 id: Some("msg_1"),
                 url: None,
             };
-            let mut headers = sign(&STANDARD, &NEW.into(), &input).unwrap();
+            let mut headers = sign(&StandardWebhooks::new(), &NEW.into(), &input).unwrap();
             // Two more candidates before the valid one (the sender's other secrets).
             let sig = headers
                 .iter_mut()
@@ -666,8 +612,8 @@ mod tests {
             sig.1 = format!("v1,{}= v1,{}A= {}", "A".repeat(43), "E".repeat(42), sig.1);
             headers
         };
-        let macs = Arc::new(AtomicUsize::new(0));
-        let verifier = Verifier::builder(CountingMacs(Arc::clone(&macs)))
+        let counting = Counting::new(StandardWebhooks::new());
+        let verifier = Verifier::builder(counting.clone())
             .secrets([OLD, NEW])
             .clock(ManualClock::new(1_700_000_000))
             .build()
@@ -677,15 +623,12 @@ mod tests {
         let fresh = signed_at(1_700_000_000);
         assert_eq!(verifier.precheck(&fresh).unwrap().signatures.len(), 3);
         let verified = verifier.verify(&fresh, body, None).unwrap();
-        assert_eq!(
-            (verified.key_index(), macs.swap(0, Ordering::SeqCst)),
-            (1, 2)
-        );
+        assert_eq!((verified.key_index(), counting.take_macs()), (1, 2));
         // An hour old: refused before any hashing.
         let stale = signed_at(1_700_000_000 - 3600);
         let err = verifier.verify(&stale, body, None).unwrap_err();
         assert_eq!(
-            (err.kind(), macs.load(Ordering::SeqCst)),
+            (err.kind(), counting.take_macs()),
             (ErrorKind::TimestampTooOld, 0)
         );
     }

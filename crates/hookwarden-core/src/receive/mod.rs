@@ -844,65 +844,15 @@ impl<S: DedupStore> GuardBuilder<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use super::*;
-    use crate::scheme::{Scheme, SignInput};
+    use crate::scheme::SignInput;
     use crate::schemes::Github;
     use crate::sign;
-    use crate::{Algorithm, HeaderKey, Tolerance, VerifyError};
-
-    static GITHUB: Github = Github::new();
-
-    /// GitHub's scheme, counting how often the headers are parsed.
-    #[derive(Debug)]
-    struct CountingParses(Arc<AtomicUsize>);
-
-    impl Scheme for CountingParses {
-        fn name(&self) -> &'static str {
-            "counting"
-        }
-        fn algorithm(&self) -> Algorithm {
-            GITHUB.algorithm()
-        }
-        fn default_tolerance(&self) -> Option<Tolerance> {
-            None
-        }
-        fn required_headers(&self) -> &[HeaderKey] {
-            GITHUB.required_headers()
-        }
-        fn parse_into<'r>(
-            &self,
-            headers: &'r dyn Headers,
-            parsed: &mut Parsed<'r>,
-        ) -> Result<(), VerifyError> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            GITHUB.parse_into(headers, parsed)
-        }
-        fn signed_content(
-            &self,
-            req: &Request<'_>,
-            parsed: &Parsed<'_>,
-            variant: usize,
-            sink: &mut dyn FnMut(&[u8]),
-        ) {
-            GITHUB.signed_content(req, parsed, variant, sink);
-        }
-        fn sign_headers(
-            &self,
-            tag: &[u8],
-            input: &SignInput<'_>,
-            timestamp: &str,
-            id: &str,
-        ) -> Vec<(String, String)> {
-            GITHUB.sign_headers(tag, input, timestamp, id)
-        }
-    }
 
     #[test]
     fn precheck_and_check_parse_the_headers_once() {
-        let parses = Arc::new(AtomicUsize::new(0));
-        let verifier = Verifier::builder(CountingParses(Arc::clone(&parses)))
+        let counting = crate::counting::Counting::new(Github::new());
+        let verifier = Verifier::builder(counting.clone())
             .secret("It's a Secret to Everybody")
             .build()
             .unwrap();
@@ -918,17 +868,13 @@ mod tests {
         };
         let mut prechecked = Prechecked::default();
         guard.precheck(&head, &mut prechecked).unwrap();
-        assert_eq!(parses.load(Ordering::SeqCst), 1);
+        assert_eq!(counting.parses(), 1);
         let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
-        assert_eq!(
-            parses.load(Ordering::SeqCst),
-            1,
-            "check parsed the headers again"
-        );
+        assert_eq!(counting.parses(), 1, "check parsed the headers again");
 
         // Report-only mode skips the precheck's parse: check parses, once.
-        let verifier = Verifier::builder(CountingParses(Arc::clone(&parses)))
+        let verifier = Verifier::builder(counting.clone())
             .secret("It's a Secret to Everybody")
             .build()
             .unwrap();
@@ -940,7 +886,7 @@ mod tests {
         guard.precheck(&head, &mut prechecked).unwrap();
         let checked = guard.check(&head, &prechecked, b"Hello, World!", Some("/hooks"));
         assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
-        assert_eq!(parses.load(Ordering::SeqCst), 2);
+        assert_eq!(counting.parses(), 2);
     }
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
