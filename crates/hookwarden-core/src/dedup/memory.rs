@@ -152,6 +152,12 @@ impl Slot {
     fn is_completed(&self) -> bool {
         self.token == COMPLETED
     }
+
+    /// Whether this slot is still the completion queued as `done` (not taken over,
+    /// released and claimed again, or purged and re-completed since).
+    fn is_completion(&self, done: &Done) -> bool {
+        self.is_completed() && self.expires == done.expires
+    }
 }
 
 /// A completion, in the order they happened: the eviction queue.
@@ -387,7 +393,7 @@ impl MemoryStore {
         let removed = self
             .map
             .remove_if(&done.key, |_, s| {
-                let hit = s.is_completed() && s.expires == done.expires;
+                let hit = s.is_completion(&done);
                 if hit && !keep_slot {
                     self.len.fetch_sub(1, Ordering::Relaxed);
                 }
@@ -416,6 +422,12 @@ impl MemoryStore {
                 _ => break,
             }
         }
+    }
+
+    /// How many completions a queue holds at most: well above its share of the
+    /// entries, so that only stale entries or very mixed retentions reach it.
+    fn queue_cap(&self) -> usize {
+        self.max_entries / QUEUES * 2 + 64
     }
 
     /// The queue that holds the completions of `key`.
@@ -578,17 +590,14 @@ impl MemoryStore {
         // its share of the entries). Expired and stale entries go first, wherever
         // they are: with two retentions in one store, short-lived completions expire
         // behind a long-lived one at the front, which `reap` does not get past.
-        let cap = self.max_entries / QUEUES * 2 + 64;
+        let cap = self.queue_cap();
         if queue.len() > cap {
             queue.retain(|d| {
                 if d.expires <= now {
                     self.drop_done(*d, now, false);
                     return false;
                 }
-                // Still this completion in the map (not taken over or purged)?
-                self.map
-                    .get(&d.key)
-                    .is_some_and(|s| s.is_completed() && s.expires == d.expires)
+                self.map.get(&d.key).is_some_and(|s| s.is_completion(d))
             });
         }
         while queue.len() > cap {
@@ -684,71 +693,76 @@ mod tests {
         DedupKey::new("t", &format!("msg_{i}"))
     }
 
-    /// Two threads claim and release delivery `b` (its handler keeps failing) in a
-    /// store with room for two, the other entry `a`, completed and retained. The store
-    /// never holds more than two keys: nothing may be evicted. (When `len` was lowered
-    /// after the removal, a claim in between saw a full store and evicted `a`: within
-    /// milliseconds, by a reviewer's stress test.)
-    #[test]
-    fn a_release_racing_a_claim_never_evicts_a_retained_completion() {
+    /// `key` claimed and completed, retained for [`KEEP`].
+    fn completed(s: &MemoryStore, key: &DedupKey) {
+        let t = new_token(s, key);
+        assert!(block_on(s.complete(key, &t, KEEP)).unwrap());
+    }
+
+    /// In a store with room for two, `k(0)` completed and retained: `workers` run in
+    /// loops on their own threads while `step` runs here, for 1.5 s or until an
+    /// eviction. The store never holds more than two keys, so nothing may be evicted
+    /// and `k(0)` stays completed.
+    fn race_beside_a_retained_completion(
+        s: &MemoryStore,
+        workers: &[&(dyn Fn() + Sync)],
+        mut step: impl FnMut(),
+    ) {
         use std::sync::atomic::AtomicBool;
-        let (s, _t) = store(2);
-        let a = k(0);
-        let t = new_token(&s, &a);
-        assert!(block_on(s.complete(&a, &t, KEEP)).unwrap());
+        completed(s, &k(0));
         let stop = AtomicBool::new(false);
-        let b = k(1);
         std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
+            for work in workers {
+                let stop = &stop;
+                scope.spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        match block_on(s.claim(&b, LEASE)) {
-                            Ok(Claim::New(t)) => {
-                                block_on(s.release(&b, &t)).unwrap();
-                            }
-                            Ok(_) => {}
-                            Err(e) => panic!("a store holding two keys refused: {e}"),
-                        }
+                        work();
                     }
                 });
             }
             let start = std::time::Instant::now();
             while start.elapsed() < Duration::from_millis(1500) && s.evictions() == 0 {
-                std::thread::sleep(Duration::from_millis(5));
+                step();
             }
             stop.store(true, Ordering::Relaxed);
         });
         assert_eq!(s.evictions(), 0);
-        assert_eq!(block_on(s.claim(&a, LEASE)).unwrap(), Claim::Completed);
+        assert_eq!(block_on(s.claim(&k(0), LEASE)).unwrap(), Claim::Completed);
     }
 
-    /// The same with a purge racing the claims of `b`, whose leases keep ending.
+    /// Two threads claim and release delivery `k(1)` (its handler keeps failing).
+    /// (When `len` was lowered after the removal, a claim in between saw a full store
+    /// and evicted `k(0)`: within milliseconds, by a reviewer's stress test.)
+    #[test]
+    fn a_release_racing_a_claim_never_evicts_a_retained_completion() {
+        let (s, _t) = store(2);
+        let b = k(1);
+        let claim_and_release = || match block_on(s.claim(&b, LEASE)) {
+            Ok(Claim::New(t)) => {
+                block_on(s.release(&b, &t)).unwrap();
+            }
+            Ok(_) => {}
+            Err(e) => panic!("a store holding two keys refused: {e}"),
+        };
+        race_beside_a_retained_completion(&s, &[&claim_and_release, &claim_and_release], || {
+            std::thread::sleep(Duration::from_millis(5));
+        });
+    }
+
+    /// The same with a purge racing the claims of `k(1)`, whose leases keep ending.
     #[test]
     fn a_purge_racing_a_claim_never_evicts_a_retained_completion() {
-        use std::sync::atomic::AtomicBool;
         let (s, time) = store(2);
-        let a = k(0);
-        let t = new_token(&s, &a);
-        assert!(block_on(s.complete(&a, &t, KEEP)).unwrap());
-        let stop = AtomicBool::new(false);
         let b = k(1);
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    s.purge_expired();
-                }
-            });
-            let start = std::time::Instant::now();
-            while start.elapsed() < Duration::from_millis(1500) && s.evictions() == 0 {
-                // `b`'s handler overruns its lease; the sender retries.
-                let claim = block_on(s.claim(&b, Duration::from_micros(1)));
-                assert!(claim.is_ok(), "a store holding two keys refused: {claim:?}");
-                time.advance(Duration::from_micros(1));
-            }
-            stop.store(true, Ordering::Relaxed);
+        let purge = || {
+            s.purge_expired();
+        };
+        race_beside_a_retained_completion(&s, &[&purge], || {
+            // `b`'s handler overruns its lease; the sender retries.
+            let claim = block_on(s.claim(&b, Duration::from_micros(1)));
+            assert!(claim.is_ok(), "a store holding two keys refused: {claim:?}");
+            time.advance(Duration::from_micros(1));
         });
-        assert_eq!(s.evictions(), 0);
-        assert_eq!(block_on(s.claim(&a, LEASE)).unwrap(), Claim::Completed);
     }
 
     /// Two retentions in one store (two endpoints sharing it): one-second completions
@@ -762,7 +776,7 @@ mod tests {
         let queue = MemoryStore::queue_of(KeyHash::of(&a));
         let t = new_token(&s, &a);
         assert!(block_on(s.complete(&a, &t, Duration::from_secs(4 * 86_400))).unwrap());
-        let cap = s.max_entries() / QUEUES * 2 + 64;
+        let cap = s.queue_cap();
         let (mut i, mut sent) = (0, 0);
         while sent < 2 * cap {
             i += 1;
@@ -822,8 +836,7 @@ mod tests {
     #[test]
     fn completed_until_retention_ends_then_new() {
         let (s, time) = store(10);
-        let t = new_token(&s, &k(1));
-        assert!(block_on(s.complete(&k(1), &t, KEEP)).unwrap());
+        completed(&s, &k(1));
         assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
         time.advance(KEEP - Duration::from_millis(1));
         assert_eq!(block_on(s.claim(&k(1), LEASE)).unwrap(), Claim::Completed);
