@@ -364,17 +364,24 @@ impl<S: DedupStore> Guard<S> {
             self.inner.report_only,
         );
         let default = Reply::rejected(rejection.clone(), self.inner.retry_after);
-        match &self.inner.responder {
-            Some(r) => r.respond(&rejection, default).sanitized(),
-            None => default,
-        }
+        self.responder_or(default, |r, default| r.respond(&rejection, default))
     }
 
     /// The reply to a delivery already processed: 200, or the responder's.
     fn duplicate(&self) -> Reply {
-        let default = Reply::duplicate();
+        self.responder_or(Reply::duplicate(), |r, default| {
+            r.respond_duplicate(default)
+        })
+    }
+
+    /// `default`, or what the responder makes of it, made safe to send.
+    fn responder_or(
+        &self,
+        default: Reply,
+        respond: impl FnOnce(&dyn Responder, Reply) -> Reply,
+    ) -> Reply {
         match &self.inner.responder {
-            Some(r) => r.respond_duplicate(default).sanitized(),
+            Some(r) => respond(&**r, default).sanitized(),
             None => default,
         }
     }
