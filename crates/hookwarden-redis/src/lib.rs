@@ -199,6 +199,17 @@ impl fmt::Debug for RedisStoreBuilder {
 }
 
 impl RedisStore {
+    /// Run `settle` with a clone of the store on the current Tokio runtime, without
+    /// waiting for it; without a runtime, nothing runs (the lease frees the key).
+    fn spawn_detached<F>(&self, settle: impl FnOnce(Self) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            drop(handle.spawn(settle(self.clone())));
+        }
+    }
+
     /// Configure a store for the Redis at `url`: `redis://[user:password@]host[:port][/db]`,
     /// `rediss://` needs a TLS feature of the `redis` crate, `unix:///path` a socket.
     ///
@@ -640,24 +651,19 @@ impl DedupStore for RedisStore {
     /// Spawns the release on the current Tokio runtime; without one, the lease frees
     /// the key when it ends.
     fn release_detached(&self, key: DedupKey, token: ClaimToken) {
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let store = self.clone();
-            drop(handle.spawn(async move {
-                // A failure leaves the key to its lease, which is the fallback anyway.
-                let _ = store.release(&key, &token).await;
-            }));
-        }
+        self.spawn_detached(|store| async move {
+            // A failure leaves the key to its lease, which is the fallback anyway.
+            let _ = store.release(&key, &token).await;
+        });
     }
 
+    /// Spawns the completion likewise.
     fn complete_detached(&self, key: DedupKey, token: ClaimToken, retention: Duration) {
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let store = self.clone();
-            drop(handle.spawn(async move {
-                // Retried within the completion budget; a failure leaves the key to
-                // its lease, as an answered failure would.
-                let _ = store.complete(&key, &token, retention).await;
-            }));
-        }
+        self.spawn_detached(|store| async move {
+            // Retried within the completion budget; a failure leaves the key to its
+            // lease, as an answered failure would.
+            let _ = store.complete(&key, &token, retention).await;
+        });
     }
 }
 
