@@ -161,12 +161,11 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         if let Some(challenge) = Challenge::for_scheme(scheme_name) {
             guard = guard.with_challenge(challenge);
         }
+        let url = format!("http://{local}");
         // Shown when listening: a URL-signing sender must call this very base.
-        let public_url = scheme.signs_url().then(|| {
-            args.public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{local}"))
-        });
+        let public_url = scheme
+            .signs_url()
+            .then(|| args.public_url.clone().unwrap_or_else(|| url.clone()));
         if let Some(base) = &public_url {
             guard = guard.with_public_url(base.clone());
         }
@@ -181,7 +180,6 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         });
         let app = router(guard, Arc::clone(&state));
 
-        let url = format!("http://{local}");
         if json {
             print_line(
                 &json!({"event": "listening", "addr": local.to_string(), "url": url,
