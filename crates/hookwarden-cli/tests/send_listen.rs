@@ -94,18 +94,18 @@ struct Listener {
 }
 
 impl Listener {
+    /// `listen --scheme standard --secret SECRET` on a free port, `extra` appended.
     fn start(extra: &[&str]) -> Self {
+        let mut args = vec!["--scheme", "standard", "--secret", SECRET];
+        args.extend_from_slice(extra);
+        Self::spawn(&args).0
+    }
+
+    /// `listen --addr 127.0.0.1:0 args...`, and the line it printed first.
+    fn spawn(args: &[&str]) -> (Self, String) {
         let mut child = StdCommand::new(BIN)
-            .args([
-                "listen",
-                "--scheme",
-                "standard",
-                "--secret",
-                SECRET,
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
+            .args(["listen", "--addr", "127.0.0.1:0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -136,7 +136,7 @@ impl Listener {
         };
         assert!(url.starts_with("http://127.0.0.1:"), "{first}");
         me.url = format!("{url}/hooks");
-        me
+        (me, first)
     }
 
     fn next_line(&self) -> String {
@@ -1018,21 +1018,7 @@ fn explain_names_the_url_a_url_signing_scheme_verified() {
 
 #[test]
 fn listen_answers_the_schemes_endpoint_challenge() {
-    let mut child = StdCommand::new(BIN)
-        .args(["listen", "--scheme", "slack", "--secret", "slack-signing"])
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .strip_prefix("listening on ")
-        .and_then(|r| r.split(' ').next())
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_owned();
+    let (l, _) = Listener::spawn(&["--scheme", "slack", "--secret", "slack-signing"]);
     let body = br#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595","type":"url_verification"}"#;
     let r = run(
         &[
@@ -1042,18 +1028,18 @@ fn listen_answers_the_schemes_endpoint_challenge() {
             "--secret",
             "slack-signing",
             "--url",
-            &format!("{url}/hooks"),
+            &l.url,
             "-",
         ],
         body,
     );
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("HTTP 200"), "{r:?}");
     assert!(r.has_line("3eZbrw1aBm2rZgRNFdxV2595"), "{r:?}");
-    let next = lines.next().unwrap().unwrap();
-    assert_eq!(next, "challenge: slack_url_verification, answered 200");
+    assert_eq!(
+        l.next_line(),
+        "challenge: slack_url_verification, answered 200"
+    );
 }
 
 #[test]
@@ -1065,23 +1051,10 @@ fn listen_says_which_url_base_a_url_signing_scheme_verifies() {
             Some("https://hooks.example.com/api"),
         ),
     ] {
-        let mut child = StdCommand::new(BIN)
-            .args(["listen", "--scheme", "square", "--secret", "sq-key"])
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let _ = child.kill();
-        let _ = child.wait();
-        let url = first
-            .strip_prefix("listening on ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{first}"));
+        let mut args = vec!["--scheme", "square", "--secret", "sq-key"];
+        args.extend_from_slice(extra);
+        let (l, first) = Listener::spawn(&args);
+        let url = l.url.strip_suffix("/hooks").unwrap();
         let base = base.unwrap_or(url);
         assert_eq!(
             first,
