@@ -906,6 +906,24 @@ mod tests {
         }
     }
 
+    /// The verifiers' clock in these tests.
+    const NOW: i64 = 1_700_000_000;
+
+    /// `scheme`'s headers for `body` signed with `secret` at [`NOW`].
+    fn signed_at_now(
+        scheme: &dyn crate::Scheme,
+        secret: &str,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let input = SignInput {
+            body,
+            timestamp: NOW,
+            id: None,
+            url: None,
+        };
+        sign(scheme, &secret.into(), &input).unwrap()
+    }
+
     fn github() -> Verifier {
         Verifier::builder(Github::new())
             .secret("It's a Secret to Everybody")
@@ -1036,20 +1054,10 @@ mod tests {
     fn report_only_lets_a_malformed_challenge_reach_the_handler() {
         use crate::schemes::Slack;
         let body = br#"{"type":"url_verification"}"#;
-        let headers = sign(
-            &Slack::new(),
-            &"slack-signing".into(),
-            &SignInput {
-                body,
-                timestamp: 1_700_000_000,
-                id: None,
-                url: None,
-            },
-        )
-        .unwrap();
+        let headers = signed_at_now(&Slack::new(), "slack-signing", body);
         let verifier = Verifier::builder(Slack::new())
             .secret("slack-signing")
-            .clock(crate::ManualClock::new(1_700_000_000))
+            .clock(crate::ManualClock::new(NOW))
             .build()
             .unwrap();
         let head = Head {
@@ -1084,20 +1092,10 @@ mod tests {
         use hmac::{KeyInit, Mac};
         let body = br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1700000000000}"#;
         // Signed with the second secret (a rotation under way).
-        let headers = sign(
-            &Zoom::new(),
-            &"new-secret".into(),
-            &SignInput {
-                body,
-                timestamp: 1_700_000_000,
-                id: None,
-                url: None,
-            },
-        )
-        .unwrap();
+        let headers = signed_at_now(&Zoom::new(), "new-secret", body);
         let verifier = Verifier::builder(Zoom::new())
             .secrets(["old-secret", "new-secret"])
-            .clock(crate::ManualClock::new(1_700_000_000))
+            .clock(crate::ManualClock::new(NOW))
             .build()
             .unwrap();
         let guard = Guard::builder(verifier)
