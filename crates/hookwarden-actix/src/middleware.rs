@@ -136,37 +136,41 @@ where
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            // Taken (not read) first: the parsed signature headers borrow the request
-            // across the body's await.
-            let mut payload = req.take_payload();
-            let headers = ActixHeaders(req.headers());
-            let head = Head {
-                headers: &headers,
-                peer,
-                content_length,
-            };
-            let mut prechecked = Prechecked::default();
-            if let Err(reply) = guard.precheck(&head, &mut prechecked) {
-                return Ok(respond(req, reply));
-            }
-            // A hard limit counted while streaming (the guard's `BodyBuffer`): holds for
-            // chunked bodies too; a body received in one chunk is kept without a copy.
-            let mut buffer = guard.body_buffer();
-            while let Some(chunk) = payload.next().await {
-                let pushed = match chunk {
-                    Ok(chunk) => buffer.push(chunk),
-                    Err(_) => Err(Rejection::BodyUnreadable),
+            // The parsed headers, the body buffer and the rest of the check live in
+            // this block only: the boxed future is sized by its largest step.
+            let (bytes, checked) = {
+                // Taken (not read) first: the parsed signature headers borrow the
+                // request across the body's await.
+                let mut payload = req.take_payload();
+                let headers = ActixHeaders(req.headers());
+                let head = Head {
+                    headers: &headers,
+                    peer,
+                    content_length,
                 };
-                if let Err(rejection) = pushed {
-                    return Ok(respond(req, guard.reject(rejection)));
+                let mut prechecked = Prechecked::default();
+                if let Err(reply) = guard.precheck(&head, &mut prechecked) {
+                    return Ok(respond(req, reply));
                 }
-            }
-            let bytes = buffer.finish();
-            let target = req.uri().path_and_query().map(|pq| pq.as_str());
-            let checked = guard.check(&head, &prechecked, &bytes, target);
-            let checked = match checked {
-                Checked::Verified(checked) => checked,
-                Checked::Respond(reply) => return Ok(respond(req, reply)),
+                // A hard limit counted while streaming (the guard's `BodyBuffer`): holds
+                // for chunked bodies too; a body received in one chunk is kept without a
+                // copy.
+                let mut buffer = guard.body_buffer();
+                while let Some(chunk) = payload.next().await {
+                    let pushed = match chunk {
+                        Ok(chunk) => buffer.push(chunk),
+                        Err(_) => Err(Rejection::BodyUnreadable),
+                    };
+                    if let Err(rejection) = pushed {
+                        return Ok(respond(req, guard.reject(rejection)));
+                    }
+                }
+                let bytes = buffer.finish();
+                let target = req.uri().path_and_query().map(|pq| pq.as_str());
+                match guard.check(&head, &prechecked, &bytes, target) {
+                    Checked::Verified(checked) => (bytes, checked),
+                    Checked::Respond(reply) => return Ok(respond(req, reply)),
+                }
             };
             let mut admitted = match guard.claim(checked).await {
                 Admission::Proceed(admitted) => admitted,
@@ -199,5 +203,41 @@ where
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::HttpResponse;
+    use actix_web::dev::fn_service;
+    use actix_web::test::TestRequest;
+    use hookwarden_core::Verifier;
+    use hookwarden_core::schemes::StandardWebhooks;
+
+    use super::*;
+
+    /// Bytes held per request in flight: each step's state is dropped before the
+    /// next step's (the parsed headers and the body buffer before the claim; the
+    /// admission's future holds the claim only). With every step's state kept to the
+    /// end, this future was 3,040 bytes (now 1,376, by `-Zprint-type-sizes`).
+    #[test]
+    fn the_response_future_is_sized_by_its_largest_step() {
+        let verifier = Verifier::builder(StandardWebhooks::new())
+            .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .build()
+            .expect("verifier");
+        let guard = Guard::builder(verifier).build().expect("guard");
+        let inner = fn_service(|req: ServiceRequest| async {
+            Ok::<_, Error>(req.into_response(HttpResponse::Ok().finish()))
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let service = runtime
+            .block_on(WebhookMiddleware::new(guard).new_transform(inner))
+            .expect("middleware");
+        let future = service.call(TestRequest::post().to_srv_request());
+        let size = std::mem::size_of_val(&*future);
+        assert!(size <= 2_048, "response future: {size} bytes");
     }
 }

@@ -280,21 +280,29 @@ impl<S: DedupStore> ClaimGuard<S> {
         &self.key
     }
 
-    /// Mark the delivery completed for `retention`.
+    /// Mark the delivery completed for `retention`. Dropping the returned future
+    /// before the store answered completes the claim from the guard's destructor.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot answer; the claim is then left to expire
     /// with its lease (a retry in the meantime gets 409).
-    pub async fn complete(mut self, retention: Duration) -> Result<bool, StoreError> {
-        let Some(token) = &self.token else {
-            return Ok(false);
-        };
+    pub fn complete(
+        mut self,
+        retention: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         self.completing = Some(retention);
-        let answer = self.store.complete(&self.key, token, retention).await;
-        // Answered (or failed, leaving the claim to its lease): nothing left to settle.
-        self.token = None;
-        answer
+        // A block rather than an `async fn`, which would hold the guard twice.
+        async move {
+            let Some(token) = &self.token else {
+                return Ok(false);
+            };
+            let answer = self.store.complete(&self.key, token, retention).await;
+            // Answered (or failed, leaving the claim to its lease): nothing left to
+            // settle on drop.
+            self.token.take();
+            answer
+        }
     }
 
     /// Release the claim now (instead of on drop), waiting for the store.
@@ -302,13 +310,19 @@ impl<S: DedupStore> ClaimGuard<S> {
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot answer; the lease frees the key later.
-    pub async fn release(mut self) -> Result<bool, StoreError> {
-        let Some(token) = &self.token else {
-            return Ok(false);
-        };
-        let answer = self.store.release(&self.key, token).await;
-        self.token = None;
-        answer
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would hold the guard twice in its future"
+    )]
+    pub fn release(mut self) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move {
+            let Some(token) = &self.token else {
+                return Ok(false);
+            };
+            let answer = self.store.release(&self.key, token).await;
+            self.token.take();
+            answer
+        }
     }
 }
 
