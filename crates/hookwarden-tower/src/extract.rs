@@ -21,7 +21,10 @@ pub struct VerifiedWebhook(pub Delivery);
 /// The verified body deserialized as JSON into `T`, with the delivery's metadata.
 ///
 /// Rejects with 400 when the body is not JSON, 422 when it does not fit `T`, and 500
-/// when the layer is missing.
+/// when the layer is missing. In report-only mode a request that failed verification
+/// carries no delivery, so this extractor answers it 500 (the handler does not run and
+/// the sender sees a failure): take `Option<VerifiedWebhook>` and `axum::Json<T>`
+/// while report-only is on.
 ///
 /// ```
 /// use axum::{Router, routing::post};
@@ -90,8 +93,11 @@ impl WebhookRejection {
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        if matches!(self, Self::LayerMissing) {
-            tracing::error!("{self}");
+        // A verified delivery the handler cannot take: the claim is released and the
+        // sender retries it, for days; say why where the operator looks.
+        match self {
+            Self::LayerMissing => tracing::error!("{self}"),
+            _ => tracing::warn!(status = self.status().as_u16(), "{self}"),
         }
         (self.status(), self.to_string()).into_response()
     }

@@ -26,12 +26,16 @@
 //! bodies) → verify → challenge → dedup claim → inner service with the body
 //! re-injected and a [`Delivery`](hookwarden_core::receive::Delivery) in the request
 //! extensions → claim completed on 2xx, released on anything else, on a panic and when
-//! the response future is dropped. With feature `axum`, a guard whose body limit is
-//! above axum's 2 MB default sets it as the re-injected request's `DefaultBodyLimit`:
-//! axum's own body extractors (`Bytes`, `Json`, ...) take what the layer accepted. A
-//! smaller `DefaultBodyLimit` of your own, outside the layer, still applies to them:
-//! keep it at least the guard's limit, or a delivery between the two is verified,
-//! then refused (413) on every retry.
+//! the response future is dropped. The claim is settled when the inner service returns
+//! its response head, before a streamed response body is sent: what happens to the
+//! body afterwards (an error, a client that hangs up) no longer changes it. With
+//! feature `axum`, a guard whose body limit is above axum's 2 MB default sets it as
+//! the re-injected request's `DefaultBodyLimit`, replacing any `DefaultBodyLimit` set
+//! outside the layer: axum's own body extractors (`Bytes`, `Json`, ...) take what the
+//! layer accepted. Under 2 MB the layer sets nothing, so a smaller `DefaultBodyLimit`
+//! of your own, outside the layer, still applies to them: keep it at least the guard's
+//! limit, or a delivery between the two is verified, then refused (413) on every
+//! retry. A `DefaultBodyLimit` inside the layer (on the route) always applies.
 //!
 //! Rejections are responses (never service errors) with short generic bodies; the
 //! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's

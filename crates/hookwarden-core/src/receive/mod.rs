@@ -987,6 +987,30 @@ mod tests {
         assert_eq!(reply.status, 413);
     }
 
+    /// `Retry-After` is whole seconds: a fraction rounds up, so the sender never comes
+    /// back before the configured time (1.5 s was sent as 1).
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        for (configured, sent) in [
+            (Duration::from_millis(1_500), 2),
+            (Duration::from_secs(5), 5),
+            (Duration::from_nanos(1), 1),
+            (Duration::ZERO, 1),
+        ] {
+            let guard = Guard::builder(github())
+                .with_retry_after(configured)
+                .build()
+                .unwrap();
+            for rejection in [
+                Rejection::InFlight,
+                Rejection::StoreUnavailable(crate::dedup::StoreError::new("down")),
+            ] {
+                let reply = guard.reject(rejection);
+                assert_eq!(reply.retry_after_secs(), Some(sent), "{configured:?}");
+            }
+        }
+    }
+
     /// The adapters keep these futures in theirs, one per request in flight. As
     /// `async fn`s they held their argument twice (the argument and the parts taken
     /// from it): 728 and 1,216 bytes; now 440 and 432 (`-Zprint-type-sizes`).

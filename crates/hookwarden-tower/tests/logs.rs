@@ -1,0 +1,156 @@
+//! What the layer and the extractors log: every event of a range of deliveries is
+//! captured and read.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::post;
+use common::{Handler, NOW, SECRET, app, guard, signed};
+use tower::ServiceExt;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+/// A subscriber that keeps each event as `LEVEL target field=value ...`.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+struct Line<'a>(&'a mut String);
+
+impl Visit for Line<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = format!("{} {}", event.metadata().level(), event.metadata().target());
+        event.record(&mut Line(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+impl Capture {
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+const BODY: &[u8] = br#"{"type":"invoice.paid"}"#;
+
+fn request(headers: &[(String, String)], body: impl Into<Body>) -> Request<Body> {
+    let mut req = Request::post("/hooks");
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    req.body(body.into()).unwrap()
+}
+
+async fn status(app: &Router, req: Request<Body>) -> StatusCode {
+    app.clone().oneshot(req).await.unwrap().status()
+}
+
+/// Rejections (missing headers, a tampered body, a stale timestamp, an oversized
+/// body), a failing handler, a success and a duplicate: no event names the secret, nor
+/// the signature the tampered body would need.
+#[tokio::test]
+async fn no_log_line_holds_the_secret_or_a_computed_signature() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let handler = Handler {
+        script: Arc::new(Mutex::new(vec![StatusCode::INTERNAL_SERVER_ERROR])),
+        ..Handler::default()
+    };
+    let app = app(
+        guard().with_body_limit(64).build().unwrap(),
+        handler.clone(),
+    );
+    let tampered = b"{\"type\":\"invoice.void\"}";
+    let forged = signed("m", tampered, NOW);
+    let big = vec![b'x'; 65];
+    let cases = [
+        (request(&[], BODY), StatusCode::BAD_REQUEST),
+        (
+            request(&signed("m", BODY, NOW), &tampered[..]),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            request(&signed("m", BODY, NOW - 3600), BODY),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            request(&signed("m", &big, NOW), big.clone()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            request(&signed("m", BODY, NOW), BODY),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+        (request(&signed("m", BODY, NOW), BODY), StatusCode::OK),
+        (request(&signed("m", BODY, NOW), BODY), StatusCode::OK),
+    ];
+    for (req, expected) in cases {
+        assert_eq!(status(&app, req).await, expected);
+    }
+    assert_eq!((handler.calls(), handler.successes()), (2, 1));
+    let lines = capture.lines();
+    assert!(lines.len() >= 6, "{lines:#?}");
+    let key = SECRET.trim_start_matches("whsec_");
+    let needed = forged
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("webhook-signature"))
+        .map(|(_, value)| value.trim_start_matches("v1,").to_owned())
+        .unwrap();
+    for line in &lines {
+        assert!(!line.contains(key), "{line}");
+        assert!(!line.contains(&needed), "{line}");
+    }
+}
+
+/// A verified delivery the handler's `Webhook<T>` cannot take (422) is released and
+/// retried by the sender: the operator must see why, above debug level.
+#[tokio::test]
+async fn a_verified_delivery_webhook_t_refuses_is_logged_as_a_warning() {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        #[allow(dead_code)]
+        id: u64,
+    }
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let app = Router::new()
+        .route(
+            "/hooks",
+            post(|_: hookwarden_tower::Webhook<Event>| async { "ok" }),
+        )
+        .layer(hookwarden_tower::WebhookLayer::new(
+            guard().build().unwrap(),
+        ));
+    let req = request(&signed("m422", BODY, NOW), BODY);
+    assert_eq!(status(&app, req).await, StatusCode::UNPROCESSABLE_ENTITY);
+    let lines = capture.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WARN") && l.contains("status=422")),
+        "{lines:#?}"
+    );
+}
