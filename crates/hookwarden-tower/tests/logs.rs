@@ -154,3 +154,23 @@ async fn a_verified_delivery_webhook_t_refuses_is_logged_as_a_warning() {
         "{lines:#?}"
     );
 }
+
+/// An allowlist on a server that gives the layer no peer address refuses everything:
+/// the log says why, once (the rejections themselves say only "not allowed").
+#[tokio::test]
+async fn an_allowlist_without_a_peer_address_says_why_once() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let guard = guard().with_allowed_ips(["10.0.0.0/8"]).build().unwrap();
+    let app = app(guard, Handler::default());
+    for _ in 0..3 {
+        let req = request(&signed("m", BODY, NOW), BODY);
+        assert_eq!(status(&app, req).await, StatusCode::FORBIDDEN);
+    }
+    let hints = capture
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("WARN") && l.contains("no peer address"))
+        .count();
+    assert_eq!(hints, 1);
+}

@@ -44,6 +44,7 @@ mod reply;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -131,6 +132,9 @@ struct Inner<S> {
     retry_after: Duration,
     public_url: Option<String>,
     responder: Option<Box<dyn Responder>>,
+    /// Whether a request without a known peer address met the allowlist yet (said
+    /// once, as a configuration hint).
+    unknown_peer_seen: AtomicBool,
 }
 
 impl<S: DedupStore> fmt::Debug for Guard<S> {
@@ -449,6 +453,14 @@ impl<S: DedupStore> Guard<S> {
             return true;
         }
         // With an allowlist, an unknown peer is not allowed.
+        if head.peer.is_none() && !i.unknown_peer_seen.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "webhook IP allowlist: the request carries no peer address, so it is refused; \
+                 give the adapter the connection's address (axum: serve with \
+                 `into_make_service_with_connect_info::<SocketAddr>()`; other tower stacks: \
+                 insert `PeerAddr` or `SocketAddr` into the request extensions). Said once"
+            );
+        }
         head.peer.is_some_and(|peer| {
             client_ip::allowed(
                 &i.allow,
@@ -697,7 +709,7 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// address is the connection's peer unless it is a trusted proxy
     /// ([`with_trusted_proxies`](Self::with_trusted_proxies)); when the adapter does
     /// not know the peer (axum served without `ConnectInfo`), every request is
-    /// refused.
+    /// refused, and the first such request logs a warning saying so.
     pub fn with_allowed_ips<I, T>(mut self, cidrs: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -865,6 +877,7 @@ impl<S: DedupStore> GuardBuilder<S> {
                 retry_after: self.retry_after,
                 public_url: self.public_url,
                 responder: self.responder,
+                unknown_peer_seen: AtomicBool::new(false),
             }),
         })
     }
