@@ -41,6 +41,9 @@
 //! `web::Json`, ... work) and a [`Delivery`](hookwarden_core::receive::Delivery) in
 //! the request extensions → claim completed on 2xx, released on anything else, on an
 //! error from the inner service, on a panic and when the response future is dropped.
+//! The claim is settled on the response's status, when the inner service returns it: a
+//! 2xx response whose streamed body (`HttpResponse::streaming`) fails afterwards still
+//! counts as processed, and the sender's retry is acknowledged without the handler.
 //!
 //! | condition | status |
 //! |---|---|
@@ -49,6 +52,8 @@
 //! | signature or timestamp header missing or malformed | 400 |
 //! | signature does not match any secret | 401 |
 //! | timestamp outside tolerance | 401 |
+//! | an enabled provider challenge | 200 with its answer, handler not called |
+//! | an enabled challenge announced without what answers it, body unreadable | 400 |
 //! | duplicate already processed | 200, handler not called |
 //! | duplicate still being processed | 409 + `Retry-After` |
 //! | dedup store unavailable | 503 + `Retry-After` |
@@ -58,6 +63,20 @@
 //! response's extensions. The client address is the connection's peer
 //! (`peer_addr`); the forwarding header (`X-Forwarded-For`, or `Forwarded` when the
 //! guard says so) counts only when the peer is one of the guard's trusted proxies.
+//!
+//! The URL-signing schemes (Twilio, Square) verify against the public URL and the
+//! request's path and query as the middleware sees them: a `NormalizePath` wrapped
+//! around the middleware (on the `App`, with the middleware on a scope or resource)
+//! rewrites the path first (`/twilio/` becomes `/twilio`) and every delivery to the
+//! URL as configured at the provider fails with 401. Wrap the middleware outside
+//! `NormalizePath` (`App::new().wrap(NormalizePath::trim()).wrap(WebhookMiddleware::new(..))`)
+//! or route the exact path without it.
+//!
+//! A request refused before its body was read to the end (403, 413, 400 on the
+//! headers) is answered with `Connection: close`, and the connection is closed after
+//! the server's `client_disconnect_timeout`. actix-web answers `Expect: 100-continue`
+//! itself before any middleware runs, so a sender that declared a body over the limit
+//! is still told to send it; the 413 follows.
 //!
 //! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
 //! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger

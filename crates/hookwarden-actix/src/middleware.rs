@@ -108,7 +108,18 @@ pub type ResponseFuture<B> =
     Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
 
 fn respond<B>(req: ServiceRequest, reply: Reply) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(reply_to_response(reply))
+    req.into_response(reply_to_response(reply, None))
+        .map_into_right_body()
+}
+
+/// `reply` to a request whose body was not read to its end: the connection is closed
+/// after the reply rather than kept alive by draining the rest of the body.
+fn respond_unread<B>(
+    req: ServiceRequest,
+    reply: Reply,
+    payload: Payload,
+) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(reply_to_response(reply, Some(payload)))
         .map_into_right_body()
 }
 
@@ -150,7 +161,7 @@ where
                 };
                 let mut prechecked = Prechecked::default();
                 if let Err(reply) = guard.precheck(&head, &mut prechecked) {
-                    return Ok(respond(req, reply));
+                    return Ok(respond_unread(req, reply, payload));
                 }
                 // A hard limit counted while streaming (the guard's `BodyBuffer`): holds
                 // for chunked bodies too; a body received in one chunk is kept without a
@@ -162,7 +173,7 @@ where
                         Err(_) => Err(Rejection::BodyUnreadable),
                     };
                     if let Err(rejection) = pushed {
-                        return Ok(respond(req, guard.reject(rejection)));
+                        return Ok(respond_unread(req, guard.reject(rejection), payload));
                     }
                 }
                 let bytes = buffer.finish();

@@ -138,6 +138,116 @@ async fn a_chunked_body_over_the_limit_is_refused_before_it_is_all_sent() {
     server.stop(false).await;
 }
 
+/// Sends a chunked request (signed or not) whose body never ends, reads the answer,
+/// then keeps sending: the server must close the connection, not read on.
+async fn refused_chunked_then_keep_sending(sign: bool) -> (String, Option<String>) {
+    let h = Handler::default();
+    let (addr, server) = serve(
+        guard().with_body_limit(16 * 1024).build().unwrap(),
+        h.clone(),
+    );
+    let mut head =
+        format!("POST /hooks HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n");
+    if sign {
+        for (k, v) in signed("msg_endless", b"x", NOW) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    let (mut rd, mut wr) = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap()
+        .into_split();
+    wr.write_all(head.as_bytes()).await.unwrap();
+    let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+    chunk.extend(vec![b'x'; 64 * 1024]);
+    chunk.extend_from_slice(b"\r\n");
+    let _ = wr.write_all(&chunk).await;
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), rd.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    // actix lingers for its `client_disconnect_timeout` (1 s by default), then closes.
+    let start = std::time::Instant::now();
+    let mut ended = None;
+    while ended.is_none() && start.elapsed() < Duration::from_secs(5) {
+        match tokio::time::timeout(Duration::from_millis(500), wr.write_all(&chunk)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => ended = Some(e.to_string()),
+            Err(_) => ended = Some("the server stopped reading".to_owned()),
+        }
+    }
+    assert_eq!(h.calls(), 0);
+    server.stop(false).await;
+    (answer, ended)
+}
+
+/// A refused request's endless chunked body: actix drained a dropped chunked payload
+/// for as long as the client sent it (12–16 GB in 3 s on loopback, the connection
+/// never closed), from an unsigned client too. Now the answer closes the connection.
+#[actix_web::test]
+async fn a_refused_chunked_body_is_not_read_on_after_the_answer() {
+    for (sign, status) in [(true, "HTTP/1.1 413"), (false, "HTTP/1.1 400")] {
+        let (answer, ended) = refused_chunked_then_keep_sending(sign).await;
+        assert!(answer.starts_with(status), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+        assert!(
+            ended.is_some(),
+            "the server read on for 5 s after answering {status}"
+        );
+    }
+}
+
+/// Rejections of requests with nothing left unread keep the connection: two refused
+/// body-less requests, then a delivery, on one connection.
+#[actix_web::test]
+async fn rejections_of_bodiless_requests_keep_the_connection() {
+    let h = Handler::default();
+    let (addr, server) = serve(guard().build().unwrap(), h.clone());
+    let request = |headers: &[(String, String)], body: &[u8]| {
+        let mut one = format!(
+            "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        for (k, v) in headers {
+            one.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        one.extend_from_slice(b"\r\n");
+        one.extend_from_slice(body);
+        one
+    };
+    let mut bytes = request(&[], b"");
+    bytes.extend(request(&[], b""));
+    bytes.extend(request(&signed("msg_kept", BODY, NOW), BODY));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&bytes).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut closed = false;
+    while String::from_utf8_lossy(&raw).matches("HTTP/1.1 ").count() < 3 {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => raw.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
+    }
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    assert_eq!(raw.matches("HTTP/1.1 400").count(), 2, "{raw}");
+    assert_eq!(raw.matches("HTTP/1.1 200").count(), 1, "{raw}");
+    assert!(!closed, "{raw}");
+    assert_eq!(h.successes(), 1);
+    server.stop(false).await;
+}
+
 #[actix_web::test]
 async fn a_failed_handler_leaves_the_retry_to_be_processed() {
     let h = Handler::default();

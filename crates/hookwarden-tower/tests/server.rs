@@ -205,3 +205,53 @@ async fn a_client_disconnecting_mid_handler_releases_the_delivery() {
     // The retry ran the handler itself (not answered as a duplicate of the first).
     assert_eq!((h.calls(), h.successes()), (2, 1));
 }
+
+/// A refused request's endless chunked body: after the answer, hyper reads what has
+/// arrived and closes the connection; it does not read on for as long as the client
+/// sends (the actix middleware had to hold the payload for the same guarantee).
+#[tokio::test]
+async fn a_refused_chunked_body_is_not_read_on_after_the_answer() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    for (sign, status) in [(true, "HTTP/1.1 413"), (false, "HTTP/1.1 400")] {
+        let h = Handler::default();
+        let addr = serve(app(
+            guard().with_body_limit(16 * 1024).build().unwrap(),
+            h.clone(),
+        ))
+        .await;
+        let mut head =
+            format!("POST /hooks HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n");
+        if sign {
+            for (k, v) in signed("msg_endless", b"x", NOW) {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+        }
+        head.push_str("\r\n");
+        let (mut rd, mut wr) = tokio::net::TcpStream::connect(addr)
+            .await
+            .unwrap()
+            .into_split();
+        wr.write_all(head.as_bytes()).await.unwrap();
+        let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+        chunk.extend(vec![b'x'; 64 * 1024]);
+        chunk.extend_from_slice(b"\r\n");
+        let _ = wr.write_all(&chunk).await;
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), rd.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(answer.starts_with(status), "{answer}");
+        let start = std::time::Instant::now();
+        let mut ended = false;
+        while !ended && start.elapsed() < Duration::from_secs(5) {
+            ended = !matches!(
+                tokio::time::timeout(Duration::from_millis(500), wr.write_all(&chunk)).await,
+                Ok(Ok(()))
+            );
+        }
+        assert!(ended, "the server read on for 5 s after answering {status}");
+        assert_eq!(h.calls(), 0);
+    }
+}
