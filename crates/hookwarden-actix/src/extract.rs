@@ -103,8 +103,11 @@ impl ResponseError for WebhookError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(self, Self::MiddlewareMissing) {
-            tracing::error!("{self}");
+        // A verified delivery the handler cannot take: the claim is released and the
+        // sender retries it, for days; say why where the operator looks.
+        match self {
+            Self::MiddlewareMissing => tracing::error!("{self}"),
+            _ => tracing::warn!(status = self.status_code().as_u16(), "{self}"),
         }
         let mut res = HttpResponse::with_body(self.status_code(), self.to_string());
         res.headers_mut().insert(

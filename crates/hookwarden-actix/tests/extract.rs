@@ -258,3 +258,52 @@ async fn payload_config_still_limits_web_bytes_but_not_the_json_extractor() {
         assert_eq!(res.status(), status, "{uri} with PayloadConfig {payload:?}");
     }
 }
+
+/// What a subscriber wrote, as text.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A verified delivery the handler's `Webhook<T>` cannot take (422) is released and
+/// retried by the sender: the operator must see why, above debug level.
+#[actix_web::test]
+async fn a_verified_delivery_webhook_t_refuses_is_logged_as_a_warning() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/hooks")
+                .wrap(WebhookMiddleware::new(guard().build().unwrap()))
+                .route(web::post().to(|_: Webhook<Event>| async { "unreachable" })),
+        ),
+    )
+    .await;
+    let body = br#"{"kind":1}"#;
+    let req = request(&signed("m422", body, NOW), body).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("WARN") && l.contains("status=422")),
+        "{text}"
+    );
+}
