@@ -111,12 +111,13 @@ where
 ///
 /// Each step's state lives only as long as the step (the parsed headers until the
 /// check, the request until the call): the boxed future is sized by its largest step,
-/// not by their sum (`future_size` test).
+/// not by their sum (test `the_response_future_is_sized_by_its_largest_step`).
+///
 /// Not an `async fn`: its arguments would be copied into the future twice (as
 /// arguments and as locals); the block uses them in place.
 #[allow(
     clippy::manual_async_fn,
-    reason = "an `async fn` stores its arguments twice in its future (`future_size` test)"
+    reason = "an `async fn` stores its arguments twice in its future"
 )]
 fn handle<S, D, ReqBody, ResBody>(
     guard: Guard<D>,
