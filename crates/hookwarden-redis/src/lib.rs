@@ -402,8 +402,9 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// How long a completion that failed because Redis was unreachable or did not
-    /// answer is retried (with a growing pause, 50 ms up to 500 ms) before the error
+    /// How long a completion that failed because Redis was unreachable, did not
+    /// answer, or answered that it cannot serve yet (`LOADING` after a restart,
+    /// `BUSY`, `MASTERDOWN`, `TRYAGAIN`, `CLUSTERDOWN`, `READONLY`) is retried (with a growing pause, 50 ms up to 500 ms) before the error
     /// is returned. The handler has already succeeded at that point: giving up leaves
     /// the claim to expire with its lease, after which a retry of the delivery would
     /// run the handler again. The response to the sender waits for this. Zero
@@ -542,6 +543,15 @@ fn map_error(op: &str, e: &RedisError) -> StoreError {
         || e.is_connection_dropped()
         || e.is_connection_refusal()
         || e.is_unrecoverable_error()
+        // The server is up but cannot serve yet: LOADING (a restart still loading its
+        // RDB or AOF), MASTERDOWN, TRYAGAIN, CLUSTERDOWN, READONLY (a failover), BUSY
+        // (another client's long script). Transient: a completion is retried through
+        // them as through an outage.
+        || matches!(
+            e.retry_method(),
+            redis::RetryMethod::WaitAndRetry | redis::RetryMethod::RefreshSlotsAndRetry
+        )
+        || e.code() == Some("BUSY")
     {
         StoreError::unavailable(message)
     } else {
@@ -677,6 +687,31 @@ mod tests {
         assert_eq!(millis(Duration::from_micros(1500)), 2);
         assert_eq!(millis(Duration::from_secs(60)), 60_000);
         assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
+
+    /// Redis up but not serving yet (a restart loading its data, a failover, another
+    /// client's long script) is an outage to retry through, not a final error.
+    #[test]
+    fn transient_server_errors_are_unavailable() {
+        use redis::{ErrorKind, ServerErrorKind};
+        for kind in [
+            ServerErrorKind::BusyLoading,
+            ServerErrorKind::TryAgain,
+            ServerErrorKind::MasterDown,
+            ServerErrorKind::ClusterDown,
+            ServerErrorKind::ReadOnly,
+        ] {
+            let e = RedisError::from((ErrorKind::Server(kind), "not yet"));
+            assert_eq!(
+                map_error("complete", &e).kind(),
+                StoreErrorKind::Unavailable,
+                "{kind:?}"
+            );
+        }
+        for kind in [ServerErrorKind::ResponseError, ServerErrorKind::NoPerm] {
+            let e = RedisError::from((ErrorKind::Server(kind), "refused"));
+            assert_eq!(map_error("complete", &e).kind(), StoreErrorKind::Other);
+        }
     }
 
     #[test]

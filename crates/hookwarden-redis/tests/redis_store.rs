@@ -530,3 +530,50 @@ async fn a_claim_whose_answer_was_lost_does_not_hold_the_key() {
         }
     }
 }
+
+/// Redis up but refusing commands for a while (`BUSY`: another application's long
+/// script on the shared server; `LOADING` after a restart answers the same way): a
+/// completion is retried through it like through an outage. It was a final error, and
+/// the delivery stayed in flight until its lease ended (409, then the handler again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_while_redis_is_busy_is_retried() {
+    let Some(redis) = support::own_redis() else {
+        return;
+    };
+    let mut other = raw(redis.url()).await;
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-reply-threshold")
+        .arg(100)
+        .query_async(&mut other)
+        .await
+        .unwrap();
+    let s = RedisStore::builder(redis.url())
+        .unwrap()
+        .with_prefix(support::unique_prefix("busy"))
+        .with_timeout(Duration::from_millis(300))
+        .with_complete_retry(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    let k = key("evt_busy");
+    let t = new_token(&s, &k, LEASE).await;
+    // Another client's read-only script spinning for 1.5 s.
+    let slow = tokio::spawn(async move {
+        redis::cmd("EVAL")
+            .arg(
+                "local t = redis.call('TIME') local s = t[1] + t[2] / 1e6 \
+                 while true do local n = redis.call('TIME') \
+                 if n[1] + n[2] / 1e6 - s > 1.5 then return 1 end end",
+            )
+            .arg(0)
+            .query_async::<i64>(&mut other)
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answer = s.complete(&k, &t, KEEP).await;
+    // (The raw connection's own response timeout may end its wait first.)
+    let _ = slow.await.unwrap();
+    assert!(matches!(answer, Ok(true)), "{answer:?}");
+    assert_eq!(s.claim(&k, LEASE).await.unwrap(), Claim::Completed);
+}
