@@ -73,10 +73,19 @@
 //! or route the exact path without it.
 //!
 //! A request refused before its body was read to the end (403, 413, 400 on the
-//! headers) is answered with `Connection: close`, and the connection is closed after
-//! the server's `client_disconnect_timeout`. actix-web answers `Expect: 100-continue`
+//! headers) is answered with `Connection: close` (unless the whole body had already
+//! arrived), and the connection is closed after the server's
+//! `client_disconnect_timeout` (1 s by default). Until then actix-http reads and
+//! discards whatever the client still sends, at line rate (3-5 GB in that second on
+//! loopback); `HttpServer::client_disconnect_timeout(Duration::ZERO)` closes at once,
+//! as hyper does. actix-web answers `Expect: 100-continue`
 //! itself before any middleware runs, so a sender that declared a body over the limit
 //! is still told to send it; the 413 follows.
+//!
+//! The body is bounded in size, not in time: a client trickling its body holds up to
+//! the limit in memory for as long as it likes (actix-web's `client_request_timeout`
+//! covers the head only). Cap connections (`HttpServer::max_connections`), or put a
+//! proxy that reads whole requests in front.
 //!
 //! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
 //! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger
