@@ -47,6 +47,7 @@
 //! | `RUST_LOG` | log filter | `info,hookwarden_core=debug` |
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -106,7 +107,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = Verifier::builder_arc(scheme)
         .secrets(secrets.split_whitespace())
         .build()?;
-    let mut builder = Guard::builder(verifier);
+    // A client trickling its body gets 408 after 10 s instead of holding its memory.
+    let mut builder = Guard::builder(verifier).with_body_timeout(Duration::from_secs(10));
     if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
         builder = builder.with_public_url(url);
     }

@@ -49,6 +49,7 @@
 //! |---|---|
 //! | peer IP outside the allowlist | 403 |
 //! | body over the limit (default 1 MiB) | 413 |
+//! | body not complete within the body timeout (when one is set) | 408 |
 //! | signature or timestamp header missing or malformed | 400 |
 //! | signature does not match any secret | 401 |
 //! | timestamp outside tolerance | 401 |
@@ -82,10 +83,11 @@
 //! itself before any middleware runs, so a sender that declared a body over the limit
 //! is still told to send it; the 413 follows.
 //!
-//! The body is bounded in size, not in time: a client trickling its body holds up to
-//! the limit in memory for as long as it likes (actix-web's `client_request_timeout`
-//! covers the head only). Cap connections (`HttpServer::max_connections`), or put a
-//! proxy that reads whole requests in front.
+//! The body is bounded in size by the guard's body limit, and in time only by its
+//! body timeout ([`GuardBuilder::with_body_timeout`](hookwarden_core::receive::GuardBuilder::with_body_timeout),
+//! 408; off by default): without one, a client trickling its body holds up to the
+//! limit in memory for as long as it likes (actix-web's `client_request_timeout`
+//! covers the head only).
 //!
 //! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
 //! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger

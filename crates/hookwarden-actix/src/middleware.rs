@@ -167,14 +167,21 @@ where
                 // for chunked bodies too; a body received in one chunk is kept without a
                 // copy.
                 let mut buffer = guard.body_buffer();
-                while let Some(chunk) = payload.next().await {
-                    let pushed = match chunk {
-                        Ok(chunk) => buffer.push(chunk),
-                        Err(_) => Err(Rejection::BodyUnreadable),
-                    };
-                    if let Err(rejection) = pushed {
-                        return Ok(respond_unread(req, guard.reject(rejection), payload));
+                let read = async {
+                    while let Some(chunk) = payload.next().await {
+                        buffer.push(chunk.map_err(|_| Rejection::BodyUnreadable)?)?;
                     }
+                    Ok(())
+                };
+                // Within the guard's body timeout, when it has one.
+                let read = match guard.body_timeout() {
+                    None => read.await,
+                    Some(limit) => actix_web::rt::time::timeout(limit, read)
+                        .await
+                        .unwrap_or(Err(Rejection::BodyTimeout)),
+                };
+                if let Err(rejection) = read {
+                    return Ok(respond_unread(req, guard.reject(rejection), payload));
                 }
                 let bytes = buffer.finish();
                 let target = req.uri().path_and_query().map(|pq| pq.as_str());

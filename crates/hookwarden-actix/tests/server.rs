@@ -415,3 +415,48 @@ async fn a_204_duplicate_acknowledgement_keeps_the_connection_framed() {
     );
     assert!(!raw.contains("already processed"), "{raw}");
 }
+
+/// A body that stops arriving: with a body timeout, 408 when it ends, the connection
+/// closed, the handler not called and no claim taken (the whole delivery sent again
+/// right after is processed).
+#[actix_web::test]
+async fn a_body_not_complete_within_the_body_timeout_gets_408() {
+    let h = Handler::default();
+    let (addr, server) = serve(
+        guard()
+            .with_body_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap(),
+        h.clone(),
+    );
+    let headers = signed("msg_slow", BODY, NOW);
+    let mut head = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+        BODY.len()
+    );
+    for (k, v) in &headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&BODY[..5]).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.ends_with("request timeout\n"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    // Closed (after actix's lingering read), never answered twice.
+    let rest = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+    assert!(matches!(rest, Ok(Ok(0) | Err(_))), "{rest:?}");
+    assert_eq!(h.calls(), 0);
+    let again = post(&client(), addr, &headers, BODY).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(h.successes(), 1);
+    server.stop(false).await;
+}

@@ -156,7 +156,8 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             .local_addr()
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         let scheme_name = verifier.scheme().name();
-        let mut guard = Guard::builder(verifier);
+        // A client trickling its body gets 408 after 10 s instead of holding its memory.
+        let mut guard = Guard::builder(verifier).with_body_timeout(Duration::from_secs(10));
         // The provider's endpoint challenge (Slack, Zoom, Twitch, Discord) is answered.
         if let Some(challenge) = Challenge::for_scheme(scheme_name) {
             guard = guard.with_challenge(challenge);

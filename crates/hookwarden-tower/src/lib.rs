@@ -37,10 +37,10 @@
 //! limit, or a delivery between the two is verified, then refused (413) on every
 //! retry. A `DefaultBodyLimit` inside the layer (on the route) always applies.
 //!
-//! The body is bounded in size, not in time: a client trickling its body holds up to
-//! the limit in memory for as long as the server lets it. Bound the whole request with
-//! tower-http's `TimeoutLayer` outside this layer (its `RequestBodyTimeoutLayer`
-//! bounds only the gaps between frames).
+//! The body is bounded in size by the guard's body limit, and in time only by its
+//! body timeout ([`GuardBuilder::with_body_timeout`](hookwarden_core::receive::GuardBuilder::with_body_timeout),
+//! 408; off by default, timed on Tokio's timer): without one, a client trickling its
+//! body holds up to the limit in memory for as long as the server lets it.
 //!
 //! Rejections are responses (never service errors) with short generic bodies; the
 //! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's

@@ -152,7 +152,7 @@ where
                     return Ok(reply_to_response(reply));
                 }
             }
-            let bytes = match read_limited(body, guard.body_buffer()).await {
+            let bytes = match read_limited(body, guard.body_buffer(), guard.body_timeout()).await {
                 Ok(bytes) => bytes,
                 Err(rejection) => return Ok(reply_to_response(guard.reject(rejection))),
             };

@@ -7,7 +7,9 @@
 //!    scheme's signature headers present and well formed (400). The parsed headers
 //!    ([`Prechecked`]) are kept for step 3, which does not parse them again.
 //! 2. The adapter feeds the body into a [`BodyBuffer`] ([`Guard::body_buffer`]): a
-//!    hard limit counted while streaming, so chunked bodies are bounded too (413).
+//!    hard limit counted while streaming, so chunked bodies are bounded too (413);
+//!    with a [body timeout](GuardBuilder::with_body_timeout), a body still incomplete
+//!    when it ends gets 408.
 //! 3. [`Guard::check`]: the signature and timestamp ([`Verifier::verify_parsed`];
 //!    400/401), then an enabled endpoint [`Challenge`] is answered (200, handler not
 //!    called), then the dedup key is derived.
@@ -27,6 +29,7 @@
 //! |---|---|
 //! | peer IP outside the allowlist | 403 |
 //! | body over the limit (default 1 MiB) | 413 |
+//! | body not complete within the body timeout (when one is set) | 408 |
 //! | signature or timestamp header missing or malformed | 400 |
 //! | signature does not match any secret | 401 |
 //! | timestamp outside tolerance | 401 |
@@ -123,6 +126,7 @@ struct Inner<S> {
     store: Option<Arc<S>>,
     dedup: DedupConfig,
     body_limit: usize,
+    body_timeout: Option<Duration>,
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
     forwarded_header: ForwardedHeader,
@@ -144,6 +148,7 @@ impl<S: DedupStore> fmt::Debug for Guard<S> {
             .field("verifier", &i.verifier)
             .field("dedup", &i.store.as_ref().map(|_| &i.dedup))
             .field("body_limit", &i.body_limit)
+            .field("body_timeout", &i.body_timeout)
             .field("allow", &i.allow)
             .field("trusted_proxies", &i.trusted_proxies)
             .field("forwarded_header", &i.forwarded_header)
@@ -166,6 +171,7 @@ impl Guard<MemoryStore> {
             store: Some(Arc::new(MemoryStore::default())),
             dedup: DedupConfig::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: None,
             allow: Vec::new(),
             trusted_proxies: Vec::new(),
             forwarded_header: ForwardedHeader::default(),
@@ -353,6 +359,13 @@ impl<S: DedupStore> Guard<S> {
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// How long the body may take to arrive ([`GuardBuilder::with_body_timeout`]); the
+    /// adapters time it, and answer [`Rejection::BodyTimeout`] past it.
+    #[must_use]
+    pub fn body_timeout(&self) -> Option<Duration> {
+        self.inner.body_timeout
     }
 
     /// An empty [`BodyBuffer`] with this guard's body limit, for an adapter to feed
@@ -638,6 +651,7 @@ pub struct GuardBuilder<S> {
     store: Option<Arc<S>>,
     dedup: DedupConfig,
     body_limit: usize,
+    body_timeout: Option<Duration>,
     allow: Vec<String>,
     trusted_proxies: Vec<String>,
     forwarded_header: ForwardedHeader,
@@ -667,6 +681,7 @@ impl<S: DedupStore> GuardBuilder<S> {
             store: Some(Arc::new(store)),
             dedup: self.dedup,
             body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
             allow: self.allow,
             trusted_proxies: self.trusted_proxies,
             forwarded_header: self.forwarded_header,
@@ -697,6 +712,19 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// [`DEFAULT_BODY_LIMIT`] (1 MiB).
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// The longest the whole body may take to arrive, counted from the end of the
+    /// request head: past it the request gets 408 ([`Rejection::BodyTimeout`]), its
+    /// connection is closed, and no claim was taken. Defaults to none: the body limit
+    /// bounds the memory a slow client holds, not for how long (neither axum's `serve`
+    /// nor actix-web bounds the body phase by itself).
+    ///
+    /// The adapters time it on the Tokio runtime they run on: actix-web's always has a
+    /// timer; a tower stack needs one (`axum::serve` and `#[tokio::main]` have it).
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = Some(timeout);
         self
     }
 
@@ -839,6 +867,11 @@ impl<S: DedupStore> GuardBuilder<S> {
         if self.body_limit == 0 {
             return Err(ConfigError::new("the body limit must be at least 1 byte"));
         }
+        if self.body_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::new(
+                "the body timeout must be longer than zero",
+            ));
+        }
         let scheme = self.verifier.scheme();
         if self.challenges.contains(&Challenge::Zoom)
             && scheme.algorithm() != crate::Algorithm::HmacSha256
@@ -868,6 +901,7 @@ impl<S: DedupStore> GuardBuilder<S> {
                 store: self.store,
                 dedup: self.dedup,
                 body_limit: self.body_limit,
+                body_timeout: self.body_timeout,
                 allow: client_ip::parse_nets(&self.allow)?,
                 trusted_proxies: client_ip::parse_nets(&self.trusted_proxies)?,
                 forwarded_header: self.forwarded_header,
@@ -998,6 +1032,25 @@ mod tests {
             panic!("an oversized body was checked: {checked:?}");
         };
         assert_eq!(reply.status, 413);
+    }
+
+    #[test]
+    fn a_body_timeout_is_408_without_retry_after() {
+        let guard = Guard::builder(github())
+            .with_body_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        assert_eq!(guard.body_timeout(), Some(Duration::from_secs(10)));
+        let reply = guard.reject(Rejection::BodyTimeout);
+        assert_eq!(
+            (reply.status, reply.retry_after_secs(), &reply.body[..]),
+            (408, None, &b"request timeout\n"[..])
+        );
+        assert_eq!(Rejection::BodyTimeout.reason(), "body_timeout");
+        assert_eq!(
+            Guard::builder(github()).build().unwrap().body_timeout(),
+            None
+        );
     }
 
     /// `Retry-After` is whole seconds: a fraction rounds up, so the sender never comes
@@ -1230,6 +1283,10 @@ mod tests {
         };
         for (builder, needle) in [
             (Guard::builder(github()).with_body_limit(0), "body limit"),
+            (
+                Guard::builder(github()).with_body_timeout(Duration::ZERO),
+                "body timeout",
+            ),
             (Guard::builder(square()), "set with_public_url"),
             (
                 Guard::builder(square()).with_public_url("ftp://hooks.example.com"),

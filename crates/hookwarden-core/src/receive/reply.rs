@@ -33,6 +33,10 @@ pub enum Rejection {
     StoreUnavailable(StoreError),
     /// The body could not be read from the connection. Status 400.
     BodyUnreadable,
+    /// The body did not arrive within the guard's body timeout
+    /// ([`GuardBuilder::with_body_timeout`](super::GuardBuilder::with_body_timeout)).
+    /// Status 408.
+    BodyTimeout,
     /// A verified request announced an enabled endpoint challenge but does not carry
     /// what answers it (a Slack `url_verification` without its `challenge`). Status
     /// 400, without the handler.
@@ -47,6 +51,7 @@ impl Rejection {
         match self {
             Self::IpNotAllowed => 403,
             Self::BodyTooLarge { .. } => 413,
+            Self::BodyTimeout => 408,
             Self::Verify(e) => e.status(),
             Self::InFlight => 409,
             Self::StoreUnavailable(_) => 503,
@@ -64,6 +69,7 @@ impl Rejection {
             Self::InFlight => "in_flight",
             Self::StoreUnavailable(_) => "store_unavailable",
             Self::BodyUnreadable => "body_unreadable",
+            Self::BodyTimeout => "body_timeout",
             Self::ChallengeMalformed(_) => "challenge_malformed",
         }
     }
@@ -76,6 +82,7 @@ impl Rejection {
             400 => "bad request\n",
             401 => "unauthorized\n",
             403 => "forbidden\n",
+            408 => "request timeout\n",
             409 => "delivery in progress, retry later\n",
             413 => "payload too large\n",
             503 => "temporarily unavailable, retry later\n",
@@ -93,6 +100,7 @@ impl fmt::Display for Rejection {
             Self::InFlight => f.write_str("delivery is being processed by another request"),
             Self::StoreUnavailable(e) => write!(f, "{e}"),
             Self::BodyUnreadable => f.write_str("body could not be read"),
+            Self::BodyTimeout => f.write_str("body not received within the body timeout"),
             Self::ChallengeMalformed(c) => {
                 write!(f, "{} challenge without what answers it", c.name())
             }
