@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use hookwarden::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError};
 use hookwarden::receive::{
     Admission, Challenge, Checked, Delivery, Guard, GuardBuilder, Head, Outcome, Prechecked,
@@ -55,6 +55,7 @@ struct Opts {
     fail_open: bool,
     retry_after: Option<u64>,
     json_responder: bool,
+    body_timeout: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -64,6 +65,8 @@ struct Req {
     chunks: Vec<Vec<u8>>,
     /// Whether `Content-Length` is declared (else the body is streamed, chunked).
     declared: bool,
+    /// Whether the body stops arriving after its chunks (never ends).
+    stalls: bool,
     peer: Option<&'static str>,
 }
 
@@ -86,6 +89,7 @@ fn signed_at(id: &str, body: &[u8], ts: i64) -> Req {
         headers: sign(&StandardWebhooks::new(), &SECRET.into(), &input).unwrap(),
         chunks: vec![body.to_vec()],
         declared: true,
+        stalls: false,
         peer: Some("192.0.2.10"),
     }
 }
@@ -111,6 +115,12 @@ impl Req {
     fn chunked(mut self, chunks: &[&[u8]]) -> Self {
         self.chunks = chunks.iter().map(|c| c.to_vec()).collect();
         self.declared = false;
+        self
+    }
+    /// Streamed: the given chunks, then nothing more (the body never ends).
+    fn stalled(mut self, chunks: &[&[u8]]) -> Self {
+        self = self.chunked(chunks);
+        self.stalls = true;
         self
     }
     fn peer(mut self, peer: Option<&'static str>) -> Self {
@@ -306,6 +316,21 @@ fn table() -> Vec<Case> {
                 OK,
                 rejected(413, "body_too_large", "payload too large\n"),
             )],
+        ),
+        case(
+            "a body that stops arriving is 408 after the body timeout; then it is whole",
+            Opts {
+                body_timeout: Some(Duration::from_millis(100)),
+                ..Opts::default()
+            },
+            vec![
+                one(
+                    signed("msg_1", BODY).stalled(&[&BODY[..5]]),
+                    OK,
+                    rejected(408, "body_timeout", "request timeout\n"),
+                ),
+                one(signed("msg_1", BODY), OK, handled(200, ok_body("msg_1"))),
+            ],
         ),
         case(
             "a body at the limit is accepted, declared or chunked",
@@ -701,6 +726,9 @@ fn configure<D: DedupStore>(mut b: GuardBuilder<D>, opts: &Opts) -> Guard<D> {
     for c in opts.challenges {
         b = b.with_challenge(*c);
     }
+    if let Some(timeout) = opts.body_timeout {
+        b = b.with_body_timeout(timeout);
+    }
     if let Some(secs) = opts.retry_after {
         b = b.with_retry_after(Duration::from_secs(secs));
     }
@@ -838,6 +866,16 @@ trait Driver {
     async fn send(&self, req: &Req, tag: &str) -> Observed;
 }
 
+/// The request's body chunks as a stream; one that stalls never ends.
+fn body_stream(req: &Req) -> Pin<Box<dyn Stream<Item = Vec<u8>> + Send>> {
+    let chunks = futures_util::stream::iter(req.chunks.clone());
+    if req.stalls {
+        Box::pin(chunks.chain(futures_util::stream::pending()))
+    } else {
+        Box::pin(chunks)
+    }
+}
+
 /// The core pipeline by hand, as an adapter would drive it.
 struct Core<D: DedupStore> {
     guard: Guard<D>,
@@ -877,12 +915,24 @@ impl<D: DedupStore> Driver for Core<D> {
         if let Err(reply) = g.precheck(&head, &mut prechecked) {
             return Self::reply(reply);
         }
-        // Buffer with the hard limit, counted chunk by chunk, as the adapters do.
+        // Buffer with the hard limit, counted chunk by chunk, within the body timeout,
+        // as the adapters do.
         let mut buffer = g.body_buffer();
-        for chunk in &req.chunks {
-            if let Err(rejection) = buffer.push(chunk.clone().into()) {
-                return Self::reply(g.reject(rejection));
+        let read = async {
+            let mut chunks = body_stream(req);
+            while let Some(chunk) = chunks.next().await {
+                buffer.push(chunk.into())?;
             }
+            Ok(())
+        };
+        let read = match g.body_timeout() {
+            None => read.await,
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .unwrap_or(Err(Rejection::BodyTimeout)),
+        };
+        if let Err(rejection) = read {
+            return Self::reply(g.reject(rejection));
         }
         let body = buffer.finish();
         let checked = match g.check(&head, &prechecked, &body, Some("/hooks")) {
@@ -964,9 +1014,7 @@ impl Driver for Tower {
             b = b.header(header::CONTENT_LENGTH, body.len());
             Body::from(body)
         } else {
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-                req.chunks.iter().cloned().map(Ok).collect();
-            Body::from_stream(futures_util::stream::iter(chunks))
+            Body::from_stream(body_stream(req).map(Ok::<_, std::io::Error>))
         };
         let mut request = b.body(body).unwrap();
         if let Some(ip) = peer_ip(req) {
@@ -1046,12 +1094,8 @@ where
             // Sets Content-Length too.
             tr = tr.set_payload(req.body());
         } else {
-            let chunks: Vec<Result<actix_web::web::Bytes, actix_web::error::PayloadError>> = req
-                .chunks
-                .iter()
-                .map(|c| Ok(actix_web::web::Bytes::from(c.clone())))
-                .collect();
-            stream = Some(Box::pin(futures_util::stream::iter(chunks)) as BoxedPayloadStream);
+            let chunks = body_stream(req).map(|c| Ok(actix_web::web::Bytes::from(c)));
+            stream = Some(Box::pin(chunks) as BoxedPayloadStream);
         }
         (self.call)(tr, stream).await
     }
@@ -1087,7 +1131,18 @@ async fn run_steps(driver: &impl Driver, h: &Handler, steps: &[Step]) -> Vec<Obs
         match step {
             Step::One(req, answer, _) => {
                 let t = tag(i, 0, *answer, false);
-                let mut o = driver.send(req, &t).await;
+                // Bounded: an entry point that never answers (a stalled body without
+                // its timeout) fails the table instead of hanging the test.
+                let mut o = tokio::time::timeout(Duration::from_secs(10), driver.send(req, &t))
+                    .await
+                    .unwrap_or_else(|_| Observed {
+                        status: 0,
+                        content_type: None,
+                        retry_after: None,
+                        body: "no answer within 10 s".into(),
+                        outcome: None,
+                        ran: false,
+                    });
                 o.ran = h.ran(&t);
                 out.push(o);
             }
