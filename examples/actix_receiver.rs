@@ -46,16 +46,17 @@
 //! | `REDIS_URL` | use the Redis dedup store (build with `--features actix,redis`) | in-memory store |
 //! | `RUST_LOG` | log filter | `info,hookwarden_core=debug` |
 
+#[path = "support/receiver_env.rs"]
+mod receiver_env;
+
+use std::error::Error;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::process::ExitCode;
 
 use actix_web::{App, HttpServer, web};
 use hookwarden::actix::{VerifiedWebhook, WebhookMiddleware};
 use hookwarden::dedup::DedupStore;
-use hookwarden::receive::{Challenge, Guard, GuardBuilder};
-use hookwarden::{Verifier, schemes};
-
-const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use hookwarden::receive::GuardBuilder;
 
 async fn handle(VerifiedWebhook(delivery): VerifiedWebhook, body: web::Bytes) -> &'static str {
     let v = delivery.verified();
@@ -74,7 +75,7 @@ async fn handle(VerifiedWebhook(delivery): VerifiedWebhook, body: web::Bytes) ->
 async fn serve<D: DedupStore>(
     builder: GuardBuilder<D>,
     addr: SocketAddr,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Box<dyn Error>> {
     let guard = builder.build()?;
     // Handlers read the body with `web::Bytes`: let it be as large as the guard allows.
     let limit = guard.body_limit();
@@ -87,61 +88,35 @@ async fn serve<D: DedupStore>(
                 .route(web::post().to(handle)),
         )
     })
-    .bind(addr)?;
+    .bind(addr)
+    .map_err(|e| format!("cannot listen on {addr} (HOOKWARDEN_ADDR): {e}"))?;
     tracing::info!(%addr, scheme, "listening on http://{addr}/webhooks");
     server.run().await?;
     Ok(())
 }
 
 #[actix_web::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,hookwarden_core=debug".into()),
-        )
-        // Colours only on a terminal: redirected logs stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+async fn main() -> ExitCode {
+    receiver_env::init_logging();
+    receiver_env::exit_on_error("actix_receiver", run().await)
+}
 
-    let scheme_name = std::env::var("HOOKWARDEN_SCHEME").unwrap_or_else(|_| "standard".into());
-    let secrets = std::env::var("HOOKWARDEN_SECRET").unwrap_or_else(|_| DEMO_SECRET.into());
-    let addr: SocketAddr = std::env::var("HOOKWARDEN_ADDR")
-        .unwrap_or_else(|_| "127.0.0.1:3000".into())
-        .parse()?;
-
-    let scheme = schemes::by_name(&scheme_name).ok_or_else(|| {
-        format!(
-            "unknown scheme {scheme_name:?}; known: {}, standard-ed25519",
-            schemes::NAMES.join(", ")
-        )
-    })?;
-    let verifier = Verifier::builder_arc(scheme)
-        .secrets(secrets.split_whitespace())
-        .build()?;
-    // A client trickling its body gets 408 after 10 s instead of holding its memory.
-    let mut builder = Guard::builder(verifier).with_body_timeout(Duration::from_secs(10));
-    if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
-        builder = builder.with_public_url(url);
-    }
-    // Slack, Zoom, Twitch and Discord check an endpoint with a signed challenge first.
-    if let Some(challenge) = Challenge::for_scheme(&scheme_name) {
-        builder = builder.with_challenge(challenge);
-    }
-
-    match std::env::var("REDIS_URL") {
+async fn run() -> Result<(), Box<dyn Error>> {
+    let receiver = receiver_env::from_env()?;
+    let (addr, builder) = (receiver.addr, receiver.guard);
+    match receiver.redis_url {
         #[cfg(feature = "redis")]
-        Ok(url) => {
+        Some(url) => {
             let store = hookwarden::redis::RedisStore::builder(&url)?
                 .connect()
-                .await?;
+                .await
+                .map_err(|e| format!("REDIS_URL: {e}"))?;
             tracing::info!("dedup store: redis");
             serve(builder.with_store(store), addr).await
         }
         #[cfg(not(feature = "redis"))]
-        Ok(_) => Err("REDIS_URL is set: build with `--features actix,redis`".into()),
-        Err(_) => {
+        Some(_) => Err("REDIS_URL is set: build with `--features actix,redis`".into()),
+        None => {
             tracing::info!("dedup store: in memory");
             serve(builder, addr).await
         }

@@ -46,18 +46,19 @@
 //! | `REDIS_URL` | use the Redis dedup store (build with `--features axum,redis`) | in-memory store |
 //! | `RUST_LOG` | log filter | `info,hookwarden_core=debug` |
 
+#[path = "support/receiver_env.rs"]
+mod receiver_env;
+
+use std::error::Error;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::process::ExitCode;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
 use hookwarden::dedup::DedupStore;
-use hookwarden::receive::{Challenge, Guard, GuardBuilder};
+use hookwarden::receive::GuardBuilder;
 use hookwarden::tower::{VerifiedWebhook, WebhookLayer};
-use hookwarden::{Verifier, schemes};
-
-const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 async fn handle(VerifiedWebhook(delivery): VerifiedWebhook, body: Bytes) -> &'static str {
     let v = delivery.verified();
@@ -81,61 +82,35 @@ fn app<D: DedupStore>(builder: GuardBuilder<D>) -> Result<Router, hookwarden::Co
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,hookwarden_core=debug".into()),
-        )
-        // Colours only on a terminal: redirected logs stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+async fn main() -> ExitCode {
+    receiver_env::init_logging();
+    receiver_env::exit_on_error("axum_receiver", run().await)
+}
 
-    let scheme_name = std::env::var("HOOKWARDEN_SCHEME").unwrap_or_else(|_| "standard".into());
-    let secrets = std::env::var("HOOKWARDEN_SECRET").unwrap_or_else(|_| DEMO_SECRET.into());
-    let addr: SocketAddr = std::env::var("HOOKWARDEN_ADDR")
-        .unwrap_or_else(|_| "127.0.0.1:3000".into())
-        .parse()?;
-
-    let scheme = schemes::by_name(&scheme_name).ok_or_else(|| {
-        format!(
-            "unknown scheme {scheme_name:?}; known: {}, standard-ed25519",
-            schemes::NAMES.join(", ")
-        )
-    })?;
-    let verifier = Verifier::builder_arc(scheme)
-        .secrets(secrets.split_whitespace())
-        .build()?;
-    // A client trickling its body gets 408 after 10 s instead of holding its memory.
-    let mut builder = Guard::builder(verifier).with_body_timeout(Duration::from_secs(10));
-    if let Ok(url) = std::env::var("HOOKWARDEN_PUBLIC_URL") {
-        builder = builder.with_public_url(url);
-    }
-    // Slack, Zoom, Twitch and Discord check an endpoint with a signed challenge first.
-    if let Some(challenge) = Challenge::for_scheme(&scheme_name) {
-        builder = builder.with_challenge(challenge);
-    }
-
-    let router = match std::env::var("REDIS_URL") {
+async fn run() -> Result<(), Box<dyn Error>> {
+    let receiver = receiver_env::from_env()?;
+    let (addr, builder) = (receiver.addr, receiver.guard);
+    let router = match receiver.redis_url {
         #[cfg(feature = "redis")]
-        Ok(url) => {
+        Some(url) => {
             let store = hookwarden::redis::RedisStore::builder(&url)?
                 .connect()
-                .await?;
+                .await
+                .map_err(|e| format!("REDIS_URL: {e}"))?;
             tracing::info!("dedup store: redis");
             app(builder.with_store(store))?
         }
         #[cfg(not(feature = "redis"))]
-        Ok(_) => return Err("REDIS_URL is set: build with `--features axum,redis`".into()),
-        Err(_) => {
+        Some(_) => return Err("REDIS_URL is set: build with `--features axum,redis`".into()),
+        None => {
             tracing::info!("dedup store: in memory");
             app(builder)?
         }
     };
-
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, scheme = scheme_name, "listening on http://{addr}/webhooks");
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} (HOOKWARDEN_ADDR): {e}"))?;
+    tracing::info!(%addr, "listening on http://{addr}/webhooks");
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
