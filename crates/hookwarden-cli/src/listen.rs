@@ -35,7 +35,7 @@
 //! `--json`, one object per line:
 //!
 //! ```text
-//! {"event":"listening","addr":"127.0.0.1:3000","url":"http://127.0.0.1:3000","scheme":"standard"}
+//! {"event":"listening","addr":"127.0.0.1:3000","url":"http://127.0.0.1:3000","scheme":"standard","public_url":null}
 //! {"event":"verified","id":"msg_1","type":"invoice.paid","size":42,"scheme":"standard","secret_index":0,"dedup_key":"standard:msg_1","status":200,"forwarded":null,"forward_error":null}
 //! {"event":"duplicate","id":"msg_1","status":200}
 //! {"event":"rejected","reason":"signature_mismatch","detail":"signature_mismatch: ...","status":401}
@@ -63,7 +63,8 @@ use crate::{EXIT_OK, UsageError, build_verifier, one_line};
 
 /// The end of `hookwarden listen --help`.
 pub(crate) const HELP: &str = "\
-Runs until interrupted (Ctrl-C). Exit status 2: usage error, or the address cannot be
+Runs until interrupted (Ctrl-C or SIGTERM; requests in flight get 5 s, or a second
+signal ends them). Exit status 0 then; 2: usage error, or the address cannot be
 bound.
 
 Output, one line per event, flushed as it happens:
@@ -126,11 +127,13 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
     })?;
     let forward = match &args.forward_to {
         Some(raw) => {
-            let url = reqwest::Url::parse(raw)
-                .map_err(|e| UsageError::new(format!("malformed --forward-to {raw:?}: {e}")))?;
+            let url = reqwest::Url::parse(raw).map_err(|e| {
+                UsageError::new(format!("malformed --forward-to (value not shown): {e}"))
+            })?;
             if url.scheme() != "http" {
                 return Err(UsageError::new(format!(
-                    "--forward-to {raw:?}: only http:// URLs are supported (this build has no TLS)"
+                    "--forward-to {}: only http:// URLs are supported (this build has no TLS)",
+                    crate::out::shown_url(&url)
                 )));
             }
             let client = reqwest::Client::builder()
@@ -203,12 +206,39 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown_signal().await;
+            // Graceful shutdown waits for the requests in flight, which a slow sender
+            // can hold open for ever: a second signal, or the grace period, ends the
+            // process at once (every line printed so far was flushed).
+            tokio::spawn(async {
+                tokio::select! {
+                    () = shutdown_signal() => {}
+                    () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
+                }
+                std::process::exit(i32::from(EXIT_OK));
+            });
         })
         .await
         .map_err(|e| UsageError::new(format!("server error: {e}")))?;
         Ok(EXIT_OK)
     })
+}
+
+/// How long `listen` waits, once interrupted, for the requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and containers send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The receiver: every path and method through the webhook layer, then the handler;

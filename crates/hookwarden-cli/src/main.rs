@@ -219,7 +219,8 @@ struct SignArgs {
     /// The signing secret (`whsk_...` with `--scheme standard` selects Ed25519).
     #[arg(long, value_name = "S", allow_hyphen_values = true)]
     secret: Option<String>,
-    /// The signing time, unix seconds (default: now).
+    /// The signing time, unix seconds (default: now). Linear takes its time from the
+    /// body's `webhookTimestamp` instead.
     #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
     timestamp: Option<i64>,
     /// The delivery id, for schemes that sign one (default: derived from the
@@ -335,6 +336,46 @@ fn scheme_by_name(name: &str, ed25519: bool) -> Result<Arc<dyn Scheme>, UsageErr
 /// core's parser: unsigned, at most 18 digits).
 fn is_signable_timestamp(timestamp: i64) -> bool {
     hookwarden_core::parse::unix_seconds(timestamp.to_string().as_bytes()) == Some(timestamp)
+}
+
+/// Refuse signed `headers` that could not be sent as one `Name: value` line each (a
+/// line break or control character, from `--id` or GitLab's token) or that `verify`
+/// would not read back with `timestamp` (Twitch's RFC 3339 stops at year 9999), and a
+/// `body` without the timestamp a scheme reads from it (Linear's `webhookTimestamp`:
+/// `verify` would refuse every such delivery). A value is never shown: it may be the
+/// secret.
+fn check_signed(
+    scheme: &dyn Scheme,
+    headers: &[(String, String)],
+    body: &[u8],
+    timestamp: i64,
+) -> Result<(), UsageError> {
+    if let Some((name, _)) = headers
+        .iter()
+        .find(|(_, v)| v.chars().any(|c| c.is_control() && c != '\t'))
+    {
+        return Err(UsageError::new(format!(
+            "cannot sign: the {name} header would hold a line break or control character \
+             (value not shown; check --id and --secret)"
+        )));
+    }
+    scheme.timestamp_from_body(body).map_err(|e| {
+        UsageError::new(format!(
+            "cannot sign: {e} (scheme {} reads the time from the body; --timestamp does not set it)",
+            scheme.name()
+        ))
+    })?;
+    match scheme.parse(&headers) {
+        Ok(parsed) if parsed.timestamp.is_none_or(|t| t == timestamp) => Ok(()),
+        Ok(_) => Err(UsageError::new(format!(
+            "--timestamp {timestamp}: scheme {} cannot carry it",
+            scheme.name()
+        ))),
+        Err(e) => Err(UsageError::new(format!(
+            "--timestamp {timestamp}: scheme {} cannot carry it: {e}",
+            scheme.name()
+        ))),
+    }
 }
 
 /// Parse `-H 'Name: value'` arguments. An error does not repeat the argument: a
@@ -559,6 +600,7 @@ fn run_sign(args: &SignArgs, json: bool) -> Result<u8, UsageError> {
     };
     let headers = sign(&*scheme, &secret, &input)
         .map_err(|e| UsageError::new(format!("cannot sign: {}", e.message())))?;
+    check_signed(&*scheme, &headers, input.body, timestamp)?;
     if json {
         let map: serde_json::Map<String, serde_json::Value> = headers
             .into_iter()

@@ -77,6 +77,16 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ").replace(['\n', '\r'], " ")
 }
 
+/// `url` for display: a password in it is replaced by `***` (an error or a log line
+/// never shows one).
+pub(crate) fn shown_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
+}
+
 /// `bytes` as text for display: UTF-8 with invalid sequences replaced.
 pub(crate) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

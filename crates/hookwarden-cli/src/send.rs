@@ -80,7 +80,8 @@ pub(crate) struct SendArgs {
     #[arg(long, value_name = "URL")]
     url: String,
     /// The signing time: UNIX seconds, `now`, `now-SECS`, `now+SECS`, `-SECS`, `+SECS`
-    /// (default: now). Use it to send stale or future deliveries.
+    /// (default: now). Use it to send stale or future deliveries. Linear takes its time
+    /// from the body's `webhookTimestamp` instead.
     #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     timestamp: Option<String>,
     /// The delivery id, for schemes that sign one (default: derived from the
@@ -166,11 +167,11 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
         .signing_key_bytes(&secret)
         .map_err(|e| UsageError::new(format!("--secret (value not shown): {}", e.message())))?;
     let url = reqwest::Url::parse(&args.url)
-        .map_err(|e| UsageError::new(format!("malformed --url {:?}: {e}", args.url)))?;
+        .map_err(|e| UsageError::new(format!("malformed --url (value not shown): {e}")))?;
     if url.scheme() != "http" {
         return Err(UsageError::new(format!(
-            "--url {:?}: only http:// URLs are supported (this build has no TLS)",
-            args.url
+            "--url {}: only http:// URLs are supported (this build has no TLS)",
+            crate::out::shown_url(&url)
         )));
     }
     let extra = parse_headers(&args.headers)?;
@@ -189,6 +190,7 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
     };
     let signed = sign(&*scheme, &secret, &input)
         .map_err(|e| UsageError::new(format!("cannot sign: {}", e.message())))?;
+    crate::check_signed(&*scheme, &signed, &body, timestamp)?;
     let mut body = body;
     if args.tamper {
         let middle = body.len() / 2;
@@ -362,7 +364,10 @@ async fn send_all(
     let requests = u64::from(repeat);
     if failed == requests {
         let e = first_error.unwrap_or_default();
-        return Err(UsageError::new(format!("cannot reach {}: {e}", job.url)));
+        return Err(UsageError::new(format!(
+            "cannot reach {}: {e}",
+            crate::out::shown_url(&job.url)
+        )));
     }
     if json {
         let counts: serde_json::Map<String, Value> = statuses

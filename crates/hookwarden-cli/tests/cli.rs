@@ -501,6 +501,66 @@ fn sign_refuses_timestamps_verify_cannot_read_back() {
 }
 
 #[test]
+fn sign_refuses_a_twitch_timestamp_past_year_9999() {
+    // Twitch's header is RFC 3339: 253402300800 (year 10000) was printed as digits,
+    // exit 0, and `verify` refused it as malformed.
+    let r = run(
+        &[
+            "sign",
+            "--scheme",
+            "twitch",
+            "--secret",
+            "s",
+            "--timestamp",
+            "253402300800",
+            "-",
+        ],
+        b"{}",
+    );
+    assert_usage(&r, "--timestamp");
+    let ok = run(
+        &[
+            "sign",
+            "--scheme",
+            "twitch",
+            "--secret",
+            "s",
+            "--timestamp",
+            "253402300799",
+            "-",
+        ],
+        b"{}",
+    );
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.contains(": 9999-12-31T23:59:59Z\n"), "{ok:?}");
+}
+
+#[test]
+fn sign_refuses_header_values_with_line_breaks_without_showing_them() {
+    // `--id` with a line break printed an extra, forged header line; GitLab's token is
+    // the secret itself.
+    for (scheme, secret, extra) in [
+        (
+            "standard",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            &["--id", "evil\nX-Forged: 1"][..],
+        ),
+        ("gitlab", "TOP\nSECRET", &[][..]),
+    ] {
+        let mut args = vec!["sign", "--scheme", scheme, "--secret", secret];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let r = run(&args, b"{}");
+        assert_usage(&r, "line break");
+        assert!(
+            !r.all().contains("Forged") && !r.all().contains("SECRET"),
+            "{r:?}"
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    }
+}
+
+#[test]
 fn malformed_headers_are_usage_errors() {
     for bad in ["NoColon", ": value", "bad name: value", "\u{e9}t\u{e9}: x"] {
         let r = run(
@@ -662,4 +722,29 @@ fn help_documents_exit_codes_output_and_schemes() {
     }
     let r = run(&["--version"], b"");
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn sign_refuses_a_linear_body_without_its_timestamp() {
+    // Linear reads the time from the body's `webhookTimestamp`: a body without one was
+    // signed (exit 0) and `verify` refused it as malformed, every time.
+    let sign_linear = |body: &[u8]| {
+        run(
+            &[
+                "sign",
+                "--scheme",
+                "linear",
+                "--secret",
+                "s",
+                "--timestamp",
+                "1700000000",
+                "-",
+            ],
+            body,
+        )
+    };
+    let r = sign_linear(br#"{"action":"create"}"#);
+    assert_usage(&r, "reads the time from the body");
+    let ok = sign_linear(br#"{"action":"create","webhookTimestamp":1700000000000}"#);
+    assert_eq!(ok.code, 0, "{ok:?}");
 }

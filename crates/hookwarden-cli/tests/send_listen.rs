@@ -575,6 +575,26 @@ fn send_usage_errors_exit_2_with_one_line() {
         &with(&["--url", "https://127.0.0.1:9/", "-"]),
         "only http:// URLs are supported",
     );
+    // A password in the URL is never shown: not when the URL is refused, not when
+    // it cannot be reached (port 9, discard: nothing listens there).
+    for (url, needle) in [
+        (
+            "https://user:TOPSECRET@127.0.0.1:9/",
+            "https://user:***@127.0.0.1:9/",
+        ),
+        (
+            "http://user:TOPSECRET@127.0.0.1:9/",
+            "cannot reach http://user:***@127.0.0.1:9/",
+        ),
+        (
+            "http://user:TOPSECRET@[::1/",
+            "malformed --url (value not shown)",
+        ),
+    ] {
+        let r = with(&["--url", url, "-"]);
+        assert_usage(&r, needle);
+        assert!(!r.stderr.contains("TOPSECRET"), "{r:?}");
+    }
     assert_usage(
         &with(&["--url", url, "--timestamp", "yesterday", "-"]),
         "malformed --timestamp",
@@ -1061,4 +1081,75 @@ fn listen_says_which_url_base_a_url_signing_scheme_verifies() {
             format!("listening on {url} (scheme square, signed URLs under {base})")
         );
     }
+}
+
+/// `kill -SIGNAL pid`.
+#[cfg(unix)]
+fn signal(child: &Child, name: &str) {
+    let ok = StdCommand::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// Wait up to `secs` for `child` to exit; its status code.
+fn exited_within(child: &mut Child, secs: u64) -> Option<Option<i32>> {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status.code());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[cfg(unix)]
+#[test]
+fn listen_stops_on_sigterm_and_a_slow_sender_cannot_keep_it_running() {
+    use std::io::Write as _;
+    // SIGTERM: exit 0 like Ctrl-C (it killed the process, status 143).
+    let mut l = Listener::start(&[]);
+    signal(&l.child, "TERM");
+    assert_eq!(exited_within(&mut l.child, 10), Some(Some(0)));
+
+    // A request whose body never arrives: a second Ctrl-C ends the wait at once (it
+    // was ignored, and listen ran until the sender went away).
+    let mut l = Listener::start(&[]);
+    let addr = l
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/hooks")
+        .to_owned();
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(
+        b"POST /hooks HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nwebhook-timestamp: 1\r\n\
+          webhook-signature: v1,AAAA\r\nContent-Length: 100\r\n\r\nab",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&l.child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&l.child, "INT");
+    assert_eq!(exited_within(&mut l.child, 3), Some(Some(0)));
+
+    // Without the second one, the grace period ends it.
+    let mut l = Listener::start(&[]);
+    let addr = l
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/hooks")
+        .to_owned();
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(
+        b"POST /hooks HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nwebhook-timestamp: 1\r\n\
+          webhook-signature: v1,AAAA\r\nContent-Length: 100\r\n\r\nab",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&l.child, "INT");
+    assert_eq!(exited_within(&mut l.child, 15), Some(Some(0)));
+    drop(slow);
 }
