@@ -157,3 +157,23 @@ fn ct_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
         acc & word(x).ct_eq(&word(y))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use hmac::digest::block_api::CoreProxy;
+
+    use super::*;
+
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    /// A prekeyed HMAC holds the hash states of `key ⊕ ipad` and `key ⊕ opad`: worth as
+    /// much as the secret to a forger. The hash cores it is made of (and so every
+    /// per-request clone) are wiped when dropped: this does not compile without the
+    /// `zeroize` features of `hmac`, `sha1` and `sha2`.
+    #[test]
+    fn key_states_are_wiped_on_drop() {
+        wiped_on_drop::<<Sha1 as CoreProxy>::Core>();
+        wiped_on_drop::<<Sha256 as CoreProxy>::Core>();
+        wiped_on_drop::<<Sha512 as CoreProxy>::Core>();
+    }
+}
