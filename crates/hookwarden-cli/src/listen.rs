@@ -183,6 +183,9 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             forward,
         });
         let app = router(guard, Arc::clone(&state));
+        // Registered before saying "listening": a signal sent once the line is out
+        // must reach the handler, not end the process by its default action.
+        let mut signals = Signals::register()?;
 
         if json {
             print_line(
@@ -205,14 +208,14 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
-            shutdown_signal().await;
+        .with_graceful_shutdown(async move {
+            signals.recv().await;
             // Graceful shutdown waits for the requests in flight, which a slow sender
             // can hold open for ever: a second signal, or the grace period, ends the
             // process at once (every line printed so far was flushed).
-            tokio::spawn(async {
+            tokio::spawn(async move {
                 tokio::select! {
-                    () = shutdown_signal() => {}
+                    () = signals.recv() => {}
                     () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
                 }
                 std::process::exit(i32::from(EXIT_OK));
@@ -227,18 +230,42 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
 /// How long `listen` waits, once interrupted, for the requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and containers send).
-async fn shutdown_signal() {
+/// Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill`, systemd and containers send),
+/// their handlers installed when registered.
+struct Signals {
     #[cfg(unix)]
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> Result<Self, UsageError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let handler = |kind| {
+                signal(kind).map_err(|e| UsageError::new(format!("cannot handle signals: {e}")))
+            };
+            Ok(Self {
+                int: handler(SignalKind::interrupt())?,
+                term: handler(SignalKind::terminate())?,
+            })
         }
-        return;
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// The next of them.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The receiver: every path and method through the webhook layer, then the handler;
