@@ -107,7 +107,10 @@ impl ResponseError for WebhookError {
         // sender retries it, for days; say why where the operator looks.
         match self {
             Self::MiddlewareMissing => tracing::error!("{self}"),
-            _ => tracing::warn!(status = self.status_code().as_u16(), "{self}"),
+            Self::InvalidJson(e) | Self::UnexpectedJson(e) => {
+                hookwarden_core::receive::log_json_rejection(self.status_code().as_u16(), e);
+            }
+            Self::Body(_) => tracing::warn!(status = self.status_code().as_u16(), "{self}"),
         }
         let mut res = HttpResponse::with_body(self.status_code(), self.to_string());
         res.headers_mut().insert(

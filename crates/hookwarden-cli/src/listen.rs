@@ -199,7 +199,7 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
                 line.push_str(&format!(", signed URLs under {base}"));
             }
             if let Some((_, to)) = &state.forward {
-                line.push_str(&format!(", forwarding to {to}"));
+                line.push_str(&format!(", forwarding to {}", crate::out::shown_url(to)));
             }
             line.push(')');
             print_line(&line);

@@ -1153,3 +1153,20 @@ fn listen_stops_on_sigterm_and_a_slow_sender_cannot_keep_it_running() {
     assert_eq!(exited_within(&mut l.child, 15), Some(Some(0)));
     drop(slow);
 }
+
+#[test]
+fn listen_never_shows_a_password_in_the_forward_url() {
+    let (_listener, first) = Listener::spawn(&[
+        "--scheme",
+        "standard",
+        "--secret",
+        SECRET,
+        "--forward-to",
+        "http://user:TOPSECRET@127.0.0.1:9/hooks",
+    ]);
+    assert!(
+        first.contains("forwarding to http://user:***@127.0.0.1:9/hooks"),
+        "{first}"
+    );
+    assert!(!first.contains("TOPSECRET"), "{first}");
+}

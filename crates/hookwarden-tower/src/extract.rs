@@ -95,9 +95,12 @@ impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         // A verified delivery the handler cannot take: the claim is released and the
         // sender retries it, for days; say why where the operator looks.
-        match self {
+        match &self {
             Self::LayerMissing => tracing::error!("{self}"),
-            _ => tracing::warn!(status = self.status().as_u16(), "{self}"),
+            Self::InvalidJson(e) | Self::UnexpectedJson(e) => {
+                hookwarden_core::receive::log_json_rejection(self.status().as_u16(), e);
+            }
+            Self::Body(_) => tracing::warn!(status = self.status().as_u16(), "{self}"),
         }
         (self.status(), self.to_string()).into_response()
     }

@@ -39,8 +39,9 @@
 //!
 //! The body is bounded in size by the guard's body limit, and in time only by its
 //! body timeout ([`GuardBuilder::with_body_timeout`](hookwarden_core::receive::GuardBuilder::with_body_timeout),
-//! 408; off by default, timed on Tokio's timer): without one, a client trickling its
-//! body holds up to the limit in memory for as long as the server lets it.
+//! 408; off by default, timed on Tokio's timer, so set it only on a Tokio runtime with
+//! timers, as `axum::serve` has): without one, a client trickling its body holds up to
+//! the limit in memory for as long as the server lets it.
 //!
 //! Rejections are responses (never service errors) with short generic bodies; the
 //! typed [`Outcome`](hookwarden_core::receive::Outcome) is in the response's

@@ -280,23 +280,28 @@ impl<S: DedupStore> ClaimGuard<S> {
         &self.key
     }
 
-    /// Mark the delivery completed for `retention`. Dropping the returned future
-    /// before the store answered completes the claim from the guard's destructor.
+    /// Mark the delivery completed for `retention`. Dropping the returned future once
+    /// it has started, before the store answered, completes the claim from the
+    /// guard's destructor; dropping it unpolled releases the claim, as dropping the
+    /// guard does.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store cannot answer; the claim is then left to expire
     /// with its lease (a retry in the meantime gets 409).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would hold the guard twice in its future"
+    )]
     pub fn complete(
         mut self,
         retention: Duration,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.completing = Some(retention);
-        // A block rather than an `async fn`, which would hold the guard twice.
         async move {
             let Some(token) = &self.token else {
                 return Ok(false);
             };
+            self.completing = Some(retention);
             let answer = self.store.complete(&self.key, token, retention).await;
             // Answered (or failed, leaving the claim to its lease): nothing left to
             // settle on drop.

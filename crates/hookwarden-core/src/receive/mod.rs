@@ -251,6 +251,9 @@ impl<S: DedupStore> Admitted<S> {
     ///
     /// The returned future holds only the claim: the rest of the admission is dropped
     /// before it starts (an adapter keeps this future in its own, once per request).
+    /// Await it: dropped unpolled, it releases the claim (as dropping the `Admitted`
+    /// does, without its warning); dropped while the store answers, it settles the
+    /// claim from the claim guard's destructor.
     pub fn finish(mut self, status: u16) -> impl Future<Output = ()> + Send + 'static {
         let claim = self.claim.take();
         let retention = self.retention;
@@ -632,6 +635,21 @@ impl<S: DedupStore> Guard<S> {
     }
 }
 
+/// Log why an adapter's `Webhook<T>` extractor refused a verified delivery's JSON
+/// body: a warning (the claim is released and the sender retries, for days) that
+/// says where, not what: serde's message quotes the body's values, so it is logged at
+/// debug level only.
+pub fn log_json_rejection(status: u16, error: &serde_json::Error) {
+    tracing::warn!(
+        status,
+        category = ?error.classify(),
+        line = error.line(),
+        column = error.column(),
+        "verified webhook body refused by Webhook<T> (the body's values are logged at debug level only)"
+    );
+    tracing::debug!(status, error = %error, "verified webhook body refused by Webhook<T>");
+}
+
 fn log_rejection(scheme: &str, rejection: &Rejection, report_only: bool) {
     let status = rejection.status();
     let reason = rejection.reason();
@@ -715,14 +733,18 @@ impl<S: DedupStore> GuardBuilder<S> {
         self
     }
 
-    /// The longest the whole body may take to arrive, counted from the end of the
-    /// request head: past it the request gets 408 ([`Rejection::BodyTimeout`]), its
-    /// connection is closed, and no claim was taken. Defaults to none: the body limit
-    /// bounds the memory a slow client holds, not for how long (neither axum's `serve`
-    /// nor actix-web bounds the body phase by itself).
+    /// The longest the whole body may take to arrive, counted from when the adapter
+    /// starts reading it: past it the request gets 408 ([`Rejection::BodyTimeout`]),
+    /// its connection is closed, and no claim was taken. Defaults to none: the body
+    /// limit bounds the memory a slow client holds, not for how long (neither axum's
+    /// `serve` nor actix-web bounds the body phase by itself).
     ///
-    /// The adapters time it on the Tokio runtime they run on: actix-web's always has a
-    /// timer; a tower stack needs one (`axum::serve` and `#[tokio::main]` have it).
+    /// # Panics
+    ///
+    /// The adapters time it on Tokio's timer: actix-web always has one, and so do
+    /// `axum::serve` and `#[tokio::main]`. A tower stack polled outside a Tokio runtime,
+    /// or on one built without `enable_time`, panics on each request when a body
+    /// timeout is set (Tokio's own panic); without one, nothing needs a timer.
     pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = Some(timeout);
         self
@@ -1062,6 +1084,7 @@ mod tests {
             (Duration::from_secs(5), 5),
             (Duration::from_nanos(1), 1),
             (Duration::ZERO, 1),
+            (Duration::MAX, u64::MAX),
         ] {
             let guard = Guard::builder(github())
                 .with_retry_after(configured)

@@ -179,8 +179,11 @@ impl Reply {
     /// `Retry-After` in whole seconds, rounded up (at least 1), when set.
     #[must_use]
     pub fn retry_after_secs(&self) -> Option<u64> {
-        self.retry_after
-            .map(|d| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1))
+        self.retry_after.map(|d| {
+            d.as_secs()
+                .saturating_add(u64::from(d.subsec_nanos() > 0))
+                .max(1)
+        })
     }
 
     /// A responder's reply made safe to send: a status that cannot end a request
