@@ -12,12 +12,14 @@ use crate::scheme::{IdSource, Parsed, Request, Scheme, SignInput};
 use crate::secret::Secret;
 use crate::tolerance::Tolerance;
 
-/// `inner`, counting header parses and signed-content feeds (one per MAC computed).
+/// `inner`, counting header parses, signed-content feeds (one per MAC computed) and
+/// body timestamp reads.
 #[derive(Debug, Clone)]
 pub(crate) struct Counting<S> {
     inner: S,
     parses: Arc<AtomicUsize>,
     macs: Arc<AtomicUsize>,
+    body_reads: Arc<AtomicUsize>,
 }
 
 impl<S> Counting<S> {
@@ -26,6 +28,7 @@ impl<S> Counting<S> {
             inner,
             parses: Arc::default(),
             macs: Arc::default(),
+            body_reads: Arc::default(),
         }
     }
 
@@ -37,6 +40,11 @@ impl<S> Counting<S> {
     /// Signed-content feeds (MACs) since the last call; resets the count.
     pub(crate) fn take_macs(&self) -> usize {
         self.macs.swap(0, Ordering::SeqCst)
+    }
+
+    /// Body timestamp reads since the last call; resets the count.
+    pub(crate) fn take_body_reads(&self) -> usize {
+        self.body_reads.swap(0, Ordering::SeqCst)
     }
 }
 
@@ -73,6 +81,10 @@ impl<S: Scheme> Scheme for Counting<S> {
     ) {
         self.macs.fetch_add(1, Ordering::SeqCst);
         self.inner.signed_content(req, parsed, variant, sink);
+    }
+    fn timestamp_from_body(&self, body: &[u8]) -> Result<Option<i64>, VerifyError> {
+        self.body_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.timestamp_from_body(body)
     }
     fn signs_id_header(&self) -> bool {
         self.inner.signs_id_header()

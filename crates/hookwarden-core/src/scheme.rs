@@ -178,12 +178,14 @@ pub struct SignInput<'a> {
 ///    delivery id and the candidate signatures, decoded onto the stack. It runs before
 ///    the body is buffered, so a request without a well-formed signature is refused
 ///    early.
-/// 2. [`timestamp_from_body`](Scheme::timestamp_from_body), for the rare scheme that
-///    signs a timestamp inside the body (Linear).
-/// 3. The verifier checks the timestamp against the tolerance *before* any hashing.
-/// 4. [`signed_content`](Scheme::signed_content) feeds the exact signed bytes (for
+/// 2. The verifier checks a header timestamp against the tolerance *before* any
+///    hashing.
+/// 3. [`signed_content`](Scheme::signed_content) feeds the exact signed bytes (for
 ///    example `id.timestamp.body`) into the MAC, chunk by chunk: the body is never
 ///    copied or re-serialised.
+/// 4. [`timestamp_from_body`](Scheme::timestamp_from_body), for the rare scheme that
+///    signs a timestamp inside the body (Linear), once a MAC matched: an unsigned body
+///    is never scanned (scanning can cost more than the MAC), then the tolerance.
 /// 5. [`sign_headers`](Scheme::sign_headers) formats a signature the way the provider
 ///    sends it, which makes every scheme able to sign test deliveries.
 ///
@@ -303,7 +305,8 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         Ok(parsed)
     }
 
-    /// The signed timestamp when it is inside the body. Defaults to `None`.
+    /// The signed timestamp when it is inside the body. Defaults to `None`. The
+    /// verifier calls it only once a MAC matched (the body is authentic).
     ///
     /// # Errors
     ///

@@ -175,6 +175,27 @@ impl Verifier {
         self.verify_parsed(req, &parsed)
     }
 
+    /// `timestamp` against the tolerance, when both are set.
+    fn check_tolerance(&self, timestamp: Option<i64>) -> Result<(), VerifyError> {
+        if let (Some(ts), Some(tolerance)) = (timestamp, self.tolerance)
+            && let Err((too_old, skew)) = tolerance.check(ts, self.clock.now_unix())
+        {
+            let (kind, detail) = if too_old {
+                (
+                    ErrorKind::TimestampTooOld,
+                    "timestamp is older than the tolerance",
+                )
+            } else {
+                (
+                    ErrorKind::TimestampTooNew,
+                    "timestamp is further ahead than the tolerance",
+                )
+            };
+            return Err(VerifyError::new(kind, detail).with_skew(skew));
+        }
+        Ok(())
+    }
+
     /// [`verify_request`](Self::verify_request) for a request whose headers were
     /// parsed already ([`precheck`](Self::precheck) on `req.headers`):
     /// for a pipeline that checks the headers before it reads the body, and parses
@@ -202,26 +223,8 @@ impl Verifier {
         parsed: &Parsed<'r>,
     ) -> Result<Verified<'r>, VerifyError> {
         let scheme = &*self.scheme;
-        let timestamp = match scheme.timestamp_from_body(req.body)? {
-            Some(ts) => Some(ts),
-            None => parsed.timestamp,
-        };
-        if let (Some(ts), Some(tolerance)) = (timestamp, self.tolerance)
-            && let Err((too_old, skew)) = tolerance.check(ts, self.clock.now_unix())
-        {
-            let (kind, detail) = if too_old {
-                (
-                    ErrorKind::TimestampTooOld,
-                    "timestamp is older than the tolerance",
-                )
-            } else {
-                (
-                    ErrorKind::TimestampTooNew,
-                    "timestamp is further ahead than the tolerance",
-                )
-            };
-            return Err(VerifyError::new(kind, detail).with_skew(skew));
-        }
+        // A header timestamp is checked before any hashing: a stale request costs no MAC.
+        self.check_tolerance(parsed.timestamp)?;
         if scheme.signs_url() && req.url.is_none() {
             return Err(VerifyError::new(
                 ErrorKind::UrlRequired,
@@ -237,6 +240,15 @@ impl Verifier {
                     scheme.signed_content(req, parsed, variant, sink);
                 };
                 if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
+                    // A timestamp inside the body (Linear) is read only once the body is
+                    // authentic: scanning an unsigned body could cost more than the MAC.
+                    let timestamp = match scheme.timestamp_from_body(req.body)? {
+                        Some(ts) => {
+                            self.check_tolerance(Some(ts))?;
+                            Some(ts)
+                        }
+                        None => parsed.timestamp,
+                    };
                     scheme.check_after_match(req, parsed)?;
                     let signature = candidates.get(i).copied();
                     let source = scheme.delivery_id(req, parsed);
@@ -592,6 +604,68 @@ mod tests {
 
     const OLD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const NEW: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    /// Linear signs a timestamp inside the body: the body is read for it only once
+    /// the MAC matched. Before, every unsigned body was scanned first (a reviewer's
+    /// 1 MiB body of numbers cost 3.8 ms per `verify`, a raw MAC of it ≈ 0.8 ms).
+    #[test]
+    fn a_body_timestamp_is_read_only_from_an_authentic_body() {
+        use crate::schemes::Linear;
+        let now = 1_700_000_000;
+        let counting = Counting::new(Linear::new());
+        let verifier = Verifier::builder(counting.clone())
+            .secret("lin_wh_secret")
+            .clock(ManualClock::new(now))
+            .build()
+            .unwrap();
+        let body = |ts: i64| format!(r#"{{"action":"create","webhookTimestamp":{}}}"#, ts * 1000);
+        let signed = |body: &str| {
+            let input = SignInput {
+                body: body.as_bytes(),
+                timestamp: now,
+                id: None,
+                url: None,
+            };
+            sign(&Linear::new(), &"lin_wh_secret".into(), &input).unwrap()
+        };
+        let forged = [("Linear-Signature", "0".repeat(64))];
+        // Unsigned: one MAC, no read of the body, whatever it holds.
+        for unsigned in [body(now), "[0,0,0]".to_owned(), body(now - 3600)] {
+            let err = verifier
+                .verify(&forged, unsigned.as_bytes(), None)
+                .unwrap_err();
+            assert_eq!(
+                (err.kind(), counting.take_macs(), counting.take_body_reads()),
+                (ErrorKind::SignatureMismatch, 1, 0),
+                "{unsigned}"
+            );
+        }
+        // Authentic: read once; fresh passes, stale is refused after its MAC.
+        let fresh = body(now);
+        let fresh_headers = signed(&fresh);
+        let verified = verifier
+            .verify(&fresh_headers, fresh.as_bytes(), None)
+            .unwrap();
+        assert_eq!(
+            verified.timestamp().map(OffsetDateTime::unix_timestamp),
+            Some(now)
+        );
+        assert_eq!((counting.take_macs(), counting.take_body_reads()), (1, 1));
+        let stale = body(now - 3600);
+        let err = verifier
+            .verify(&signed(&stale), stale.as_bytes(), None)
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), counting.take_macs(), counting.take_body_reads()),
+            (ErrorKind::TimestampTooOld, 1, 1)
+        );
+        // Authentic but without the field: malformed, as before.
+        let bare = r#"{"action":"create"}"#;
+        let err = verifier
+            .verify(&signed(bare), bare.as_bytes(), None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MalformedBody);
+    }
 
     #[test]
     fn one_mac_per_secret_and_none_for_a_stale_timestamp() {

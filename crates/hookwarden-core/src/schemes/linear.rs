@@ -29,9 +29,9 @@ const TIMESTAMP_FIELD: &str = "webhookTimestamp";
 /// | default tolerance | 1 minute each way (Linear's SDK refuses a delta over 60 s) |
 /// | delivery id | `Linear-Delivery` |
 ///
-/// The timestamp lives in the body, so it is read after the body is buffered
-/// ([`Scheme::timestamp_from_body`]); a body without an integer `webhookTimestamp` is
-/// refused as `MalformedBody`. Only the top level of the body is scanned, and only up
+/// The timestamp lives in the body, so it is read after the signature matched
+/// ([`Scheme::timestamp_from_body`]: an unsigned body is never scanned); a signed body
+/// without an integer `webhookTimestamp` is refused as `MalformedBody`. Only the top level of the body is scanned, and only up
 /// to that field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Linear;
