@@ -1106,10 +1106,26 @@ fn exited_within(child: &mut Child, secs: u64) -> Option<Option<i32>> {
     None
 }
 
+/// A connection to `l` holding a request whose body never arrives.
+#[cfg(unix)]
+fn slow_sender(l: &Listener) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let addr = l
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/hooks");
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(
+        b"POST /hooks HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nwebhook-timestamp: 1\r\n\
+          webhook-signature: v1,AAAA\r\nContent-Length: 100\r\n\r\nab",
+    )
+    .unwrap();
+    slow
+}
+
 #[cfg(unix)]
 #[test]
 fn listen_stops_on_sigterm_and_a_slow_sender_cannot_keep_it_running() {
-    use std::io::Write as _;
     // SIGTERM: exit 0 like Ctrl-C (it killed the process, status 143).
     let mut l = Listener::start(&[]);
     signal(&l.child, "TERM");
@@ -1118,17 +1134,7 @@ fn listen_stops_on_sigterm_and_a_slow_sender_cannot_keep_it_running() {
     // A request whose body never arrives: a second Ctrl-C ends the wait at once (it
     // was ignored, and listen ran until the sender went away).
     let mut l = Listener::start(&[]);
-    let addr = l
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches("/hooks")
-        .to_owned();
-    let mut slow = std::net::TcpStream::connect(addr).unwrap();
-    slow.write_all(
-        b"POST /hooks HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nwebhook-timestamp: 1\r\n\
-          webhook-signature: v1,AAAA\r\nContent-Length: 100\r\n\r\nab",
-    )
-    .unwrap();
+    let _held = slow_sender(&l);
     std::thread::sleep(Duration::from_millis(300));
     signal(&l.child, "INT");
     std::thread::sleep(Duration::from_millis(300));
@@ -1137,17 +1143,7 @@ fn listen_stops_on_sigterm_and_a_slow_sender_cannot_keep_it_running() {
 
     // Without the second one, the grace period ends it.
     let mut l = Listener::start(&[]);
-    let addr = l
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches("/hooks")
-        .to_owned();
-    let mut slow = std::net::TcpStream::connect(addr).unwrap();
-    slow.write_all(
-        b"POST /hooks HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nwebhook-timestamp: 1\r\n\
-          webhook-signature: v1,AAAA\r\nContent-Length: 100\r\n\r\nab",
-    )
-    .unwrap();
+    let slow = slow_sender(&l);
     std::thread::sleep(Duration::from_millis(300));
     signal(&l.child, "INT");
     assert_eq!(exited_within(&mut l.child, 15), Some(Some(0)));
