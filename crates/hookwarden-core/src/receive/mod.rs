@@ -954,12 +954,8 @@ mod tests {
             .build()
             .unwrap();
         let guard = Guard::builder(verifier).build().unwrap();
-        let headers = [(
-            "X-Hub-Signature-256",
-            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
-        )];
         let head = Head {
-            headers: &headers,
+            headers: &SIGNED,
             peer: None,
             content_length: None,
         };
@@ -1041,6 +1037,22 @@ mod tests {
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
     )];
 
+    /// GitHub's published delivery (`SIGNED`, "Hello, World!") through `precheck` and
+    /// `check`, verified.
+    fn checked_delivery(guard: &Guard) -> CheckedDelivery {
+        let head = Head {
+            headers: &SIGNED,
+            peer: None,
+            content_length: None,
+        };
+        let mut prechecked = Prechecked::default();
+        guard.precheck(&head, &mut prechecked).unwrap();
+        match guard.check(&head, &prechecked, b"Hello, World!", None) {
+            Checked::Verified(checked) => checked,
+            Checked::Respond(reply) => panic!("not verified: {reply:?}"),
+        }
+    }
+
     #[test]
     fn check_holds_the_body_limit_whatever_read_the_body() {
         let guard = Guard::builder(github()).with_body_limit(4).build().unwrap();
@@ -1106,17 +1118,7 @@ mod tests {
     #[test]
     fn the_claim_and_finish_futures_do_not_hold_their_input_twice() {
         let guard = Guard::builder(github()).build().unwrap();
-        let head = Head {
-            headers: &SIGNED,
-            peer: None,
-            content_length: None,
-        };
-        let mut prechecked = Prechecked::default();
-        guard.precheck(&head, &mut prechecked).unwrap();
-        let Checked::Verified(checked) = guard.check(&head, &prechecked, b"Hello, World!", None)
-        else {
-            panic!("not verified");
-        };
+        let checked = checked_delivery(&guard);
         let claim = guard.claim(checked);
         let size = std::mem::size_of_val(&claim);
         assert!(
@@ -1162,21 +1164,7 @@ mod tests {
             (500, "text/plain; charset=utf-8")
         );
         // The same delivery twice: the second is the responder's duplicate reply.
-        let head = Head {
-            headers: &SIGNED,
-            peer: None,
-            content_length: None,
-        };
-        let run = || {
-            let mut prechecked = Prechecked::default();
-            guard.precheck(&head, &mut prechecked).unwrap();
-            let Checked::Verified(checked) =
-                guard.check(&head, &prechecked, b"Hello, World!", None)
-            else {
-                panic!("not verified");
-            };
-            block_on(guard.claim(checked))
-        };
+        let run = || block_on(guard.claim(checked_delivery(&guard)));
         match run() {
             Admission::Proceed(admitted) => block_on(admitted.finish(200)),
             Admission::Respond(reply) => panic!("first delivery answered: {reply:?}"),

@@ -556,19 +556,24 @@ mod tests {
         out
     }
 
-    #[test]
-    fn github_shaped_config_matches_githubs_published_example() {
-        // GitHub docs, "Validating webhook deliveries": the same bytes as the GitHub
-        // scheme, through the generic one.
-        let scheme = GenericHmac::builder()
+    /// GitHub docs, "Validating webhook deliveries": the signature of "Hello, World!".
+    const GITHUB_EXAMPLE: [(&str, &str); 1] = [(
+        "X-Hub-Signature-256",
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    )];
+
+    /// A generic scheme configured as GitHub signs.
+    fn github_shaped() -> GenericHmacBuilder {
+        GenericHmac::builder()
             .signature_header("X-Hub-Signature-256")
             .prefix("sha256=")
-            .build()
-            .unwrap();
-        let headers = [(
-            "X-Hub-Signature-256",
-            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
-        )];
+    }
+
+    #[test]
+    fn github_shaped_config_matches_githubs_published_example() {
+        // The same bytes as the GitHub scheme, through the generic one.
+        let scheme = github_shaped().build().unwrap();
+        let headers = GITHUB_EXAMPLE;
         let v = verifier(scheme, SECRET);
         assert_eq!(
             v.verify(&headers, b"Hello, World!", None).unwrap().scheme(),
@@ -581,16 +586,8 @@ mod tests {
 
     #[test]
     fn a_named_scheme_reports_its_name_and_keys_dedup_under_it() {
-        let scheme = GenericHmac::builder()
-            .name("acme-hooks")
-            .signature_header("X-Hub-Signature-256")
-            .prefix("sha256=")
-            .build()
-            .unwrap();
-        let headers = [(
-            "X-Hub-Signature-256",
-            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
-        )];
+        let scheme = github_shaped().name("acme-hooks").build().unwrap();
+        let headers = GITHUB_EXAMPLE;
         let v = verifier(scheme, SECRET);
         let verified = v.verify(&headers, b"Hello, World!", None).unwrap();
         assert_eq!(verified.scheme(), "acme-hooks");
