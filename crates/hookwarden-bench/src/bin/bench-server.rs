@@ -3,7 +3,11 @@
 //! Webhooks verification + in-memory dedup) or `--mode verify` (behind hookwarden
 //! without dedup: what the dedup step costs is the difference with `layer`) or
 //! `--mode hmac` (the bare handler computing a raw prekeyed HMAC-SHA256 of the body,
-//! nothing else: the floor for any receiver that verifies signatures).
+//! nothing else: the floor for any receiver that verifies signatures) or `--mode floor`
+//! (the bare handler behind a hand-written middleware that reads the body, checks the
+//! signature and puts the body back: what any verifying middleware pays) or
+//! `--mode nullstore` (`layer` with a store that remembers nothing: what the dedup
+//! steps cost beyond the memory store's own work).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,6 +35,43 @@ async fn hmac_handler(State(mac): State<Hmac<Sha256>>, body: Bytes) -> &'static 
     "ok"
 }
 
+/// A store that answers every claim `New` and remembers nothing: what the dedup
+/// steps cost beyond the store itself (`--mode nullstore`).
+struct NullStore;
+
+impl hookwarden_core::dedup::DedupStore for NullStore {
+    async fn claim(
+        &self,
+        _: &hookwarden_core::dedup::DedupKey,
+        _: std::time::Duration,
+    ) -> Result<hookwarden_core::dedup::Claim, hookwarden_core::dedup::StoreError> {
+        Ok(hookwarden_core::dedup::Claim::New(
+            hookwarden_core::dedup::ClaimToken::from_u128(1),
+        ))
+    }
+    async fn complete(
+        &self,
+        _: &hookwarden_core::dedup::DedupKey,
+        _: &hookwarden_core::dedup::ClaimToken,
+        _: std::time::Duration,
+    ) -> Result<bool, hookwarden_core::dedup::StoreError> {
+        Ok(true)
+    }
+    async fn release(
+        &self,
+        _: &hookwarden_core::dedup::DedupKey,
+        _: &hookwarden_core::dedup::ClaimToken,
+    ) -> Result<bool, hookwarden_core::dedup::StoreError> {
+        Ok(true)
+    }
+    fn release_detached(
+        &self,
+        _: hookwarden_core::dedup::DedupKey,
+        _: hookwarden_core::dedup::ClaimToken,
+    ) {
+    }
+}
+
 fn guard(mode: &str) -> Result<Guard, hookwarden_core::ConfigError> {
     let verifier = Verifier::builder(StandardWebhooks::new())
         .secret(SECRET)
@@ -43,6 +84,13 @@ fn guard(mode: &str) -> Result<Guard, hookwarden_core::ConfigError> {
     }
 }
 
+fn null_guard() -> Result<Guard<NullStore>, hookwarden_core::ConfigError> {
+    let verifier = Verifier::builder(StandardWebhooks::new())
+        .secret(SECRET)
+        .build()?;
+    Guard::builder(verifier).with_store(NullStore).build()
+}
+
 fn axum(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::new().route("/hooks", post(handler));
     let router = match mode {
@@ -50,8 +98,17 @@ fn axum(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error
         "hmac" => Router::new()
             .route("/hooks", post(hmac_handler))
             .with_state(prekeyed()),
+        "nullstore" => router.layer(hookwarden_tower::WebhookLayer::new(null_guard()?)),
+        "floor" => router.layer(hookwarden_bench::floor::axum::FloorLayer(
+            hookwarden_bench::floor::prekeyed(),
+        )),
         "layer" | "verify" => router.layer(hookwarden_tower::WebhookLayer::new(guard(mode)?)),
-        other => return Err(format!("unknown mode {other}: bare, hmac, layer or verify").into()),
+        other => {
+            return Err(format!(
+                "unknown mode {other}: bare, hmac, floor, verify, nullstore or layer"
+            )
+            .into());
+        }
     };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -81,12 +138,20 @@ async fn actix_hmac_handler(
 fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     use actix_web::{App, HttpServer, middleware::Condition, web};
     let layer = match mode {
-        "bare" | "hmac" => false,
+        "bare" | "hmac" | "floor" | "nullstore" => false,
         "layer" | "verify" => true,
-        other => return Err(format!("unknown mode {other}: bare, hmac, layer or verify").into()),
+        other => {
+            return Err(format!(
+                "unknown mode {other}: bare, hmac, floor, verify, nullstore or layer"
+            )
+            .into());
+        }
     };
     let guard = guard(mode)?;
     let hmac = mode == "hmac";
+    let floor = mode == "floor";
+    let nullstore = mode == "nullstore";
+    let null_guard = null_guard()?;
     let mac = web::Data::new(prekeyed());
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
@@ -97,6 +162,16 @@ fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::erro
             };
             App::new().app_data(mac.clone()).service(
                 web::resource("/hooks")
+                    .wrap(Condition::new(
+                        nullstore,
+                        hookwarden_actix::WebhookMiddleware::new(null_guard.clone()),
+                    ))
+                    .wrap(Condition::new(
+                        floor,
+                        hookwarden_bench::floor::actix::FloorMiddleware(
+                            hookwarden_bench::floor::prekeyed(),
+                        ),
+                    ))
                     .wrap(Condition::new(
                         layer,
                         hookwarden_actix::WebhookMiddleware::new(guard.clone()),
