@@ -43,7 +43,10 @@ use crate::tolerance::Tolerance;
 #[derive(Clone)]
 pub struct Verifier {
     scheme: Arc<dyn Scheme>,
-    keys: Arc<[KeyState]>,
+    /// In a `Vec` built at its final size, never moved: a key state moved out of a
+    /// buffer (collected into an `Arc<[_]>`, or a growing `Vec`) leaves its bytes in
+    /// the buffer freed behind it, where no destructor wipes them.
+    keys: Arc<Vec<KeyState>>,
     tolerance: Option<Tolerance>,
     clock: Arc<dyn Clock>,
 }
@@ -402,15 +405,13 @@ impl VerifierBuilder {
             return Err(ConfigError::new("at least one secret is required"));
         }
         let algorithm = self.scheme.algorithm();
-        let keys = self
-            .secrets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let bytes = self.scheme.key_bytes(s).map_err(|e| index_error(i, &e))?;
-                KeyState::new(algorithm, &bytes).map_err(|e| index_error(i, &e))
-            })
-            .collect::<Result<Arc<[_]>, _>>()?;
+        // Allocated once at its final size and never moved (see `Verifier::keys`).
+        let mut keys = Vec::with_capacity(self.secrets.len());
+        for (i, s) in self.secrets.iter().enumerate() {
+            let bytes = self.scheme.key_bytes(s).map_err(|e| index_error(i, &e))?;
+            keys.push(KeyState::new(algorithm, &bytes).map_err(|e| index_error(i, &e))?);
+        }
+        let keys = Arc::new(keys);
         // A scheme that signs no timestamp has nothing to hold a tolerance against.
         let tolerance = self
             .scheme
