@@ -4,6 +4,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
 use crate::tag::Tag;
@@ -37,7 +38,9 @@ pub(crate) enum KeyState {
     Sha512(Hmac<Sha512>),
     #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::VerifyingKey),
-    Token([u8; 32]),
+    /// The token's SHA-256: not the token, but a test for guesses of it, so wiped on
+    /// drop like the HMAC states.
+    Token(Zeroizing<[u8; 32]>),
 }
 
 impl std::fmt::Debug for KeyState {
@@ -79,7 +82,7 @@ impl KeyState {
                     "Ed25519 schemes need hookwarden's `ed25519` feature",
                 ));
             }
-            Algorithm::Token => Self::Token(Sha256::digest(key).into()),
+            Algorithm::Token => Self::Token(Zeroizing::new(Sha256::digest(key).into())),
         })
     }
 
@@ -121,7 +124,7 @@ impl KeyState {
             }),
             Self::Token(expected) => {
                 let got: [u8; 32] = Sha256::digest(token).into();
-                bool::from(got.ct_eq(expected)).then_some(0)
+                bool::from(got.ct_eq(&**expected)).then_some(0)
             }
         }
     }

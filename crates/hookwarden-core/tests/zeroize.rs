@@ -144,13 +144,35 @@ fn prekeyed_hmac_state(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'st
     Ok(())
 }
 
+/// A token scheme's digest of the token (GitLab), after the verifier is dropped.
+#[cfg(target_os = "linux")]
+fn token_digest(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'static str> {
+    use hookwarden_core::{Verifier, schemes::Gitlab};
+    use sha2::Digest as _;
+    let digest: [u8; 32] = sha2::Sha256::digest(key).into();
+    let verifier = Verifier::builder(Gitlab::new())
+        .secret(secret(key))
+        .build()
+        .unwrap();
+    assert!(heap.contains(&digest), "the live token digest is found");
+    drop(verifier);
+    // Its end: the start of a freed block is overwritten by glibc's free lists.
+    if heap.contains(&digest[16..]) {
+        return Err("a dropped GitLab verifier left the token's digest in freed memory");
+    }
+    Ok(())
+}
+
 #[cfg(target_os = "linux")]
 type Check = fn(&mut scan::Heap, &[u8; 48]) -> Result<(), &'static str>;
 
 /// Runs every check, or those whose name contains the first argument.
 #[cfg(target_os = "linux")]
 fn main() {
-    let checks: &[(&str, Check)] = &[("prekeyed_hmac_state", prekeyed_hmac_state)];
+    let checks: &[(&str, Check)] = &[
+        ("prekeyed_hmac_state", prekeyed_hmac_state),
+        ("token_digest", token_digest),
+    ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut heap = scan::Heap::new();
     let key = test_key();
