@@ -1,6 +1,7 @@
 //! Signing deliveries the way each provider does: for tests, local tools and the CLI.
 
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
 use crate::key::Algorithm;
@@ -69,23 +70,28 @@ pub fn sign(
     Ok(scheme.sign_headers(&signature, input, &timestamp, id))
 }
 
+/// The signature, wiped when dropped: for a token scheme (GitLab) it is the secret
+/// itself.
 fn signature_over(
     scheme: &dyn Scheme,
     secret: &Secret,
     content: &[u8],
-) -> Result<Vec<u8>, ConfigError> {
+) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     use hmac::{Hmac, KeyInit, Mac};
-    fn mac<M: Mac + KeyInit>(key: &[u8], content: &[u8]) -> Result<Vec<u8>, ConfigError> {
+    fn mac<M: Mac + KeyInit>(
+        key: &[u8],
+        content: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
         let mut m = <M as KeyInit>::new_from_slice(key)
             .map_err(|_| ConfigError::new("secret cannot be used as an HMAC key"))?;
         m.update(content);
-        Ok(m.finalize().into_bytes().to_vec())
+        Ok(Zeroizing::new(m.finalize().into_bytes().to_vec()))
     }
     match scheme.algorithm() {
         Algorithm::HmacSha1 => mac::<Hmac<sha1::Sha1>>(&scheme.key_bytes(secret)?, content),
         Algorithm::HmacSha256 => mac::<Hmac<Sha256>>(&scheme.key_bytes(secret)?, content),
         Algorithm::HmacSha512 => mac::<Hmac<sha2::Sha512>>(&scheme.key_bytes(secret)?, content),
-        Algorithm::Token => Ok(scheme.key_bytes(secret)?.to_vec()),
+        Algorithm::Token => scheme.key_bytes(secret),
         #[cfg(feature = "ed25519")]
         Algorithm::Ed25519 => {
             use ed25519_dalek::Signer as _;
@@ -95,7 +101,7 @@ fn signature_over(
                 .try_into()
                 .map_err(|_| ConfigError::new("an Ed25519 private key must be 32 bytes"))?;
             let key = ed25519_dalek::SigningKey::from_bytes(seed);
-            Ok(key.sign(content).to_bytes().to_vec())
+            Ok(Zeroizing::new(key.sign(content).to_bytes().to_vec()))
         }
         #[cfg(not(feature = "ed25519"))]
         Algorithm::Ed25519 => Err(ConfigError::new(

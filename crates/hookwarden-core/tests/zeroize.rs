@@ -163,6 +163,33 @@ fn token_digest(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'static st
     Ok(())
 }
 
+/// `sign` for a token scheme: the token goes into the returned header, and nowhere
+/// else once that header is wiped.
+#[cfg(target_os = "linux")]
+fn sign_token_copy(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'static str> {
+    use hookwarden_core::{SignInput, schemes::Gitlab, sign};
+    assert!(!heap.contains(tail(key)), "no key bytes before signing");
+    let input = SignInput {
+        body: b"{}",
+        timestamp: 1_700_000_000,
+        id: Some("evt_1"),
+        url: None,
+    };
+    let mut headers = sign(&Gitlab::new(), &secret(key), &input).unwrap();
+    assert!(
+        heap.contains(tail(key)),
+        "the token in the signed header is found"
+    );
+    for (_, value) in &mut headers {
+        zeroize::Zeroize::zeroize(value);
+    }
+    drop(headers);
+    if heap.contains(tail(key)) {
+        return Err("sign() left a copy of the GitLab token in freed memory");
+    }
+    Ok(())
+}
+
 #[cfg(target_os = "linux")]
 type Check = fn(&mut scan::Heap, &[u8; 48]) -> Result<(), &'static str>;
 
@@ -172,6 +199,7 @@ fn main() {
     let checks: &[(&str, Check)] = &[
         ("prekeyed_hmac_state", prekeyed_hmac_state),
         ("token_digest", token_digest),
+        ("sign_token_copy", sign_token_copy),
     ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut heap = scan::Heap::new();
