@@ -190,6 +190,29 @@ fn sign_token_copy(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'static
     Ok(())
 }
 
+/// A `whsec_` secret refused for bad characters at its end (a CRLF line end from a
+/// file or an environment variable): the bytes decoded before the error.
+#[cfg(target_os = "linux")]
+fn refused_whsec_decode(heap: &mut scan::Heap, key: &[u8; 48]) -> Result<(), &'static str> {
+    use base64::Engine as _;
+    use hookwarden_core::{Scheme as _, Secret, schemes::StandardWebhooks};
+    assert!(!heap.contains(tail(key)), "no key bytes before decoding");
+    let mut encoded = [0u8; 6 + 64 + 2];
+    encoded[..6].copy_from_slice(b"whsec_");
+    base64::engine::general_purpose::STANDARD
+        .encode_slice(key, &mut encoded[6..70])
+        .unwrap();
+    encoded[70..].copy_from_slice(b"\r\n");
+    let err = StandardWebhooks::new()
+        .key_bytes(&Secret::from_bytes(encoded.to_vec()))
+        .unwrap_err();
+    drop(err);
+    if heap.contains(tail(key)) {
+        return Err("a refused whsec_ secret left its decoded key bytes in freed memory");
+    }
+    Ok(())
+}
+
 #[cfg(target_os = "linux")]
 type Check = fn(&mut scan::Heap, &[u8; 48]) -> Result<(), &'static str>;
 
@@ -200,6 +223,7 @@ fn main() {
         ("prekeyed_hmac_state", prekeyed_hmac_state),
         ("token_digest", token_digest),
         ("sign_token_copy", sign_token_copy),
+        ("refused_whsec_decode", refused_whsec_decode),
     ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut heap = scan::Heap::new();

@@ -149,10 +149,12 @@ fn decode_prefixed(
     if raw.is_empty() {
         return Err(ConfigError::new(format!("{what} is empty")));
     }
-    let bytes = Zeroizing::new(
-        B64.decode(raw)
-            .map_err(|_| ConfigError::new(format!("{what} is not valid base64{after}")))?,
-    );
+    // Decoded into a buffer that is wiped however decoding ends: `decode` drops its
+    // own, partly filled with key bytes, when it meets a bad character (a CRLF line
+    // end, say). Sized for the decoder's estimate, so that it never reallocates.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(raw.len())));
+    B64.decode_vec(raw, &mut bytes)
+        .map_err(|_| ConfigError::new(format!("{what} is not valid base64{after}")))?;
     if bytes.is_empty() {
         return Err(ConfigError::new(format!("{what} is empty")));
     }
