@@ -92,9 +92,10 @@ impl Explain {
             secrets_tried,
             secrets,
             body_len: req.body.len(),
+            // A password in it is not shown (see `shown_url_text`).
             url: scheme
                 .signs_url()
-                .then(|| req.url.unwrap_or_default().to_owned()),
+                .then(|| crate::out::shown_url_text(req.url.unwrap_or_default())),
         }
     }
 

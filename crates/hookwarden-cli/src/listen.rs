@@ -187,15 +187,17 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         // must reach the handler, not end the process by its default action.
         let mut signals = Signals::register()?;
 
+        // A password in the public URL (basic auth, which Twilio signs) is not shown.
+        let shown_public_url = public_url.as_deref().map(crate::out::shown_url_text);
         if json {
             print_line(
                 &json!({"event": "listening", "addr": local.to_string(), "url": url,
-                        "scheme": scheme_name, "public_url": public_url})
+                        "scheme": scheme_name, "public_url": shown_public_url})
                 .to_string(),
             );
         } else {
             let mut line = format!("listening on {url} (scheme {scheme_name}");
-            if let Some(base) = &public_url {
+            if let Some(base) = &shown_public_url {
                 line.push_str(&format!(", signed URLs under {base}"));
             }
             if let Some((_, to)) = &state.forward {

@@ -87,6 +87,17 @@ pub(crate) fn shown_url(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
+/// `url`, given as text, for display: unchanged, unless it holds a password, which
+/// is replaced as by [`shown_url`]; a text that is not a URL but has a `@` in it is
+/// not shown at all.
+pub(crate) fn shown_url_text(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if parsed.password().is_some() => shown_url(&parsed),
+        Err(_) if url.contains('@') => "(not shown: not a valid URL)".to_owned(),
+        _ => url.to_owned(),
+    }
+}
+
 /// `bytes` as text for display: UTF-8 with invalid sequences replaced.
 pub(crate) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

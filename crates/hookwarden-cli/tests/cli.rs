@@ -738,3 +738,30 @@ fn sign_refuses_a_linear_body_without_its_timestamp() {
     let ok = sign_linear(br#"{"action":"create","webhookTimestamp":1700000000000}"#);
     assert_eq!(ok.code, 0, "{ok:?}");
 }
+
+#[test]
+fn explain_never_shows_a_password_in_the_url() {
+    let body = temp_file(b"{}");
+    let body = body.to_str().unwrap();
+    let url = "https://user:TOPSECRET@example.com/hooks";
+    for json in [&[][..], &["--json"][..]] {
+        let mut args = vec![
+            "verify",
+            "--scheme",
+            "twilio",
+            "--secret",
+            "tok",
+            "--url",
+            url,
+            "-H",
+            "X-Twilio-Signature: AAAA",
+            "--explain",
+            body,
+        ];
+        args.extend_from_slice(json);
+        let r = run(&args, b"");
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stdout.contains("user:***@example.com/hooks"), "{r:?}");
+        assert!(!r.all().contains("TOPSECRET"), "{r:?}");
+    }
+}

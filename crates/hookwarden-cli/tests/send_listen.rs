@@ -1166,3 +1166,25 @@ fn listen_never_shows_a_password_in_the_forward_url() {
     );
     assert!(!first.contains("TOPSECRET"), "{first}");
 }
+
+#[test]
+fn listen_never_shows_a_password_in_the_public_url() {
+    // Twilio signs the URL it calls, user information included: a basic-auth password
+    // in it is a credential, shown as `***` like --forward-to's.
+    for json in [false, true] {
+        let mut args = vec![
+            "--scheme",
+            "twilio",
+            "--secret",
+            "tok",
+            "--public-url",
+            "https://user:TOPSECRET@example.com/hooks",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let (_listener, first) = Listener::spawn(&args);
+        assert!(first.contains("user:***@example.com/hooks"), "{first}");
+        assert!(!first.contains("TOPSECRET"), "{first}");
+    }
+}
