@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use hookwarden_core::time::OffsetDateTime;
 use hookwarden_core::time::format_description::well_known::Rfc3339;
-use hookwarden_core::{ErrorKind, Request, Verifier, VerifyError};
+use hookwarden_core::{Algorithm, ErrorKind, Request, Verifier, VerifyError};
 use serde_json::{Value, json};
 
 /// What verification looked at, for one rejected request.
@@ -51,11 +51,19 @@ impl Explain {
         let scheme = verifier.scheme();
         let (mut found, mut missing) = (Vec::new(), Vec::new());
         let mut versions = Vec::new();
+        // A token scheme's header (GitLab's) holds the token itself: none of it is
+        // read for version labels, which would show parts of it.
+        let labelled = scheme.algorithm() != Algorithm::Token;
         for key in scheme.required_headers() {
             match req.headers.first(key) {
                 Some(value) => {
                     found.push(key.as_str().to_owned());
-                    for v in signature_versions(value) {
+                    let labels = if labelled {
+                        signature_versions(value)
+                    } else {
+                        Vec::new()
+                    };
+                    for v in labels {
                         if !versions.contains(&v) {
                             versions.push(v);
                         }

@@ -765,3 +765,30 @@ fn explain_never_shows_a_password_in_the_url() {
         assert!(!r.all().contains("TOPSECRET"), "{r:?}");
     }
 }
+
+#[test]
+fn explain_shows_nothing_of_a_gitlab_token() {
+    // GitLab's header holds the token itself: no part of it is reported as a
+    // "signature version", even when it looks like one.
+    let body = temp_file(b"{}");
+    let body = body.to_str().unwrap();
+    for json in [&[][..], &["--json"][..]] {
+        let mut args = vec![
+            "verify",
+            "--scheme",
+            "gitlab",
+            "--secret",
+            "the-configured-token",
+            "-H",
+            "X-Gitlab-Token: v12,sha256=h1=glpat-TOPSECRET",
+            "--explain",
+            body,
+        ];
+        args.extend_from_slice(json);
+        let r = run(&args, b"");
+        assert_eq!(r.code, 1, "{r:?}");
+        for part in ["v12", "sha256", "h1", "TOPSECRET"] {
+            assert!(!r.all().contains(part), "{part}: {r:?}");
+        }
+    }
+}
