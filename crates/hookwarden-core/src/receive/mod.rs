@@ -44,6 +44,7 @@ mod challenge;
 mod client_ip;
 mod reply;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -156,8 +157,29 @@ impl<S: DedupStore> fmt::Debug for Guard<S> {
             .field("report_only", &i.report_only)
             .field("fail_open", &i.fail_open)
             .field("retry_after", &i.retry_after)
-            .field("public_url", &i.public_url)
+            .field("public_url", &i.public_url.as_deref().map(shown_url))
             .finish_non_exhaustive()
+    }
+}
+
+/// `url` with the password of its user information, if any, replaced by `***`: a
+/// public URL may carry basic-auth credentials (Twilio signs them with the URL).
+fn shown_url(url: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return Cow::Borrowed(url);
+    };
+    let rest = &url[scheme_end..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return Cow::Borrowed(url);
+    };
+    match authority[..at].find(':') {
+        Some(colon) => Cow::Owned(format!(
+            "{}***{}",
+            &url[..=scheme_end + colon],
+            &url[scheme_end + at..]
+        )),
+        None => Cow::Borrowed(url),
     }
 }
 
@@ -945,6 +967,32 @@ mod tests {
     use crate::scheme::SignInput;
     use crate::schemes::Github;
     use crate::sign;
+
+    /// A basic-auth password in the public URL is a credential: not in `Debug`.
+    #[test]
+    fn debug_hides_a_password_in_the_public_url() {
+        let verifier = Verifier::builder(crate::schemes::Twilio::new())
+            .secret("tok")
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_public_url("https://user:TOPSECRET@hooks.example.com/x?a=b@c")
+            .build()
+            .unwrap();
+        let debug = format!("{guard:?}");
+        assert!(!debug.contains("TOPSECRET"), "{debug}");
+        assert!(
+            debug.contains("https://user:***@hooks.example.com/x?a=b@c"),
+            "{debug}"
+        );
+        for same in [
+            "https://h.example/x",
+            "https://user@h.example/",
+            "http://h/p@q:r",
+        ] {
+            assert_eq!(shown_url(same), same);
+        }
+    }
 
     #[test]
     fn precheck_and_check_parse_the_headers_once() {
