@@ -247,8 +247,9 @@ impl GenericHmacBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] naming the problem: an invalid name, no or an invalid header name, a separator
-    /// that is not ASCII, a template with an unknown placeholder, an unclosed `{`, a
+    /// [`ConfigError`] naming the problem: an invalid name, no or an invalid header name,
+    /// one header named for two of the signature, timestamp and id, a separator that is
+    /// not ASCII, a template with an unknown placeholder, an unclosed `{`, a
     /// stray `}` or no `{body}`, `{timestamp}` without a timestamp header (or a
     /// timestamp header the template does not sign), `{id}` without an id header.
     pub fn build(self) -> Result<GenericHmac, ConfigError> {
@@ -273,6 +274,24 @@ impl GenericHmacBuilder {
             .map(HeaderKey::new)
             .transpose()?;
         let id = self.id_header.as_deref().map(HeaderKey::new).transpose()?;
+        // One header cannot carry two of the signature, the timestamp and the id: the
+        // scheme would send two headers of one name and read only the first.
+        let roles = [
+            ("signature", Some(&signature)),
+            ("timestamp", timestamp.as_ref()),
+            ("id", id.as_ref()),
+        ];
+        for (i, (first, a)) in roles.iter().enumerate() {
+            for (second, b) in &roles[i + 1..] {
+                if let (Some(a), Some(b)) = (a, b)
+                    && a == b
+                {
+                    return Err(ConfigError::new(format!(
+                        "generic scheme: the {first} and {second} headers are the same header {a}"
+                    )));
+                }
+            }
+        }
         let separator = match self.separator {
             None => None,
             Some(c) => Some(u8::try_from(c).ok().filter(u8::is_ascii).ok_or_else(|| {
@@ -834,5 +853,26 @@ mod tests {
         assert!(err.message().contains("{body}"), "{err}");
         let err = base().separator('é').build().unwrap_err();
         assert!(err.message().contains("ASCII"), "{err}");
+    }
+
+    #[test]
+    fn one_header_for_two_roles_is_a_configuration_error() {
+        // Signed, such a scheme sends two headers of one name and refuses its own
+        // deliveries (or reads the signature as the delivery id).
+        let base = || GenericHmac::builder().signature_header("X-Sig");
+        for builder in [
+            base()
+                .timestamp_header("x-sig")
+                .template("{timestamp}.{body}"),
+            base().id_header("x-SIG"),
+            base().id_header("x-sig").template("{id}.{body}"),
+            base()
+                .timestamp_header("x-t")
+                .id_header("X-T")
+                .template("{id}.{timestamp}.{body}"),
+        ] {
+            let err = builder.build().unwrap_err();
+            assert!(err.message().contains("same header"), "{err}");
+        }
     }
 }
