@@ -207,7 +207,9 @@ impl GenericHmacBuilder {
 
     /// The signature header may carry several signatures (a sender rotating its
     /// secret) separated by this ASCII character, such as `,` or a space; each is
-    /// trimmed and carries the prefix. Defaults to one signature.
+    /// trimmed and carries the prefix. It cannot be a digit of the encoding (hex, or
+    /// base64 with `+`, `/` and `=`) nor a character of the prefix. Defaults to one
+    /// signature.
     pub fn separator(mut self, separator: char) -> Self {
         self.separator = Some(separator);
         self
@@ -249,7 +251,7 @@ impl GenericHmacBuilder {
     ///
     /// [`ConfigError`] naming the problem: an invalid name, no or an invalid header name,
     /// one header named for two of the signature, timestamp and id, a separator that is
-    /// not ASCII, a template with an unknown placeholder, an unclosed `{`, a
+    /// not ASCII, is a digit of the encoding or is in the prefix, a template with an unknown placeholder, an unclosed `{`, a
     /// stray `}` or no `{body}`, `{timestamp}` without a timestamp header (or a
     /// timestamp header the template does not sign), `{id}` without an id header.
     pub fn build(self) -> Result<GenericHmac, ConfigError> {
@@ -300,6 +302,29 @@ impl GenericHmacBuilder {
                 ))
             })?),
         };
+        if let Some(sep) = separator {
+            let (in_encoding, encoding) = match self.encoding {
+                SignatureEncoding::Hex => (sep.is_ascii_hexdigit(), "hex"),
+                SignatureEncoding::Base64 => (
+                    sep.is_ascii_alphanumeric() || matches!(sep, b'+' | b'/' | b'='),
+                    "base64",
+                ),
+            };
+            // Split there, a signature or its prefix could never be read back whole.
+            if in_encoding {
+                return Err(ConfigError::new(format!(
+                    "generic scheme: the separator {:?} is a {encoding} digit, part of the signatures it would separate",
+                    char::from(sep)
+                )));
+            }
+            if self.prefix.as_bytes().contains(&sep) {
+                return Err(ConfigError::new(format!(
+                    "generic scheme: the separator {:?} is in the prefix {:?}",
+                    char::from(sep),
+                    self.prefix
+                )));
+            }
+        }
         let parts = parse_template(self.template.as_deref().unwrap_or("{body}"))?;
         let uses = |p: &Part| parts.contains(p);
         if uses(&Part::Timestamp) && timestamp.is_none() {
@@ -853,6 +878,43 @@ mod tests {
         assert!(err.message().contains("{body}"), "{err}");
         let err = base().separator('é').build().unwrap_err();
         assert!(err.message().contains("ASCII"), "{err}");
+    }
+
+    #[test]
+    fn a_separator_that_splits_a_signature_or_the_prefix_is_a_configuration_error() {
+        // Each of these built, and then refused every delivery it signed itself.
+        let base = || GenericHmac::builder().signature_header("x-sig");
+        let b64 = || base().encoding(SignatureEncoding::Base64);
+        for (builder, needle) in [
+            (b64().separator('='), "base64"),
+            (b64().separator('+'), "base64"),
+            (b64().separator('/'), "base64"),
+            (b64().separator('Q'), "base64"),
+            (base().separator('a'), "hex"),
+            (base().separator('F'), "hex"),
+            (base().separator('0'), "hex"),
+            (base().prefix("v1,").separator(','), "prefix"),
+            (base().prefix("v1 ").separator(' '), "prefix"),
+        ] {
+            let err = builder.build().unwrap_err();
+            assert!(err.message().contains("separator"), "{needle}: {err}");
+            assert!(err.message().contains(needle), "{needle}: {err}");
+        }
+        // What stays allowed round-trips.
+        for builder in [
+            b64().separator('-'),
+            b64().separator(',').prefix("v1="),
+            base().separator(' ').prefix("sha256="),
+            base().separator('g'),
+        ] {
+            let scheme = builder.build().unwrap();
+            let headers = signed(&scheme, b"x", NOW, None);
+            assert!(
+                verifier(scheme, SECRET)
+                    .verify(&headers, b"x", None)
+                    .is_ok()
+            );
+        }
     }
 
     #[test]
