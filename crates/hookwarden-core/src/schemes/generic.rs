@@ -186,7 +186,8 @@ impl GenericHmacBuilder {
         self
     }
 
-    /// Text before the encoded signature, such as `sha256=` or `v1=`. Defaults to none.
+    /// Text before the encoded signature, such as `sha256=` or `v1=`: it cannot start
+    /// with a space or hold a control character (a tab inside is fine). Defaults to none.
     /// A signature without it is refused as malformed (or skipped, among several).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -250,9 +251,10 @@ impl GenericHmacBuilder {
     /// # Errors
     ///
     /// [`ConfigError`] naming the problem: an invalid name, no or an invalid header name,
-    /// one header named for two of the signature, timestamp and id, a separator that is
-    /// not ASCII, is a digit of the encoding or is in the prefix, a template with an unknown placeholder, an unclosed `{`, a
-    /// stray `}` or no `{body}`, `{timestamp}` without a timestamp header (or a
+    /// one header named for two of the signature, timestamp and id, a prefix that
+    /// starts with a space or holds a control character, a separator that is not
+    /// ASCII, is a digit of the encoding or is in the prefix, a template with an
+    /// unknown placeholder, an unclosed `{`, a stray `}` or no `{body}`, `{timestamp}` without a timestamp header (or a
     /// timestamp header the template does not sign), `{id}` without an id header.
     pub fn build(self) -> Result<GenericHmac, ConfigError> {
         let name = self.name.unwrap_or("generic");
@@ -302,6 +304,19 @@ impl GenericHmacBuilder {
                 ))
             })?),
         };
+        // Header values are trimmed before the prefix is looked for, and cannot hold
+        // control characters: such a prefix would never be found.
+        if self.prefix.starts_with(|c: char| c.is_ascii_whitespace())
+            || self
+                .prefix
+                .chars()
+                .any(|c| c.is_ascii_control() && c != '\t')
+        {
+            return Err(ConfigError::new(format!(
+                "generic scheme: the prefix {:?} cannot start with a space or hold a control character",
+                self.prefix
+            )));
+        }
         if let Some(sep) = separator {
             let (in_encoding, encoding) = match self.encoding {
                 SignatureEncoding::Hex => (sep.is_ascii_hexdigit(), "hex"),
@@ -913,6 +928,36 @@ mod tests {
                 verifier(scheme, SECRET)
                     .verify(&headers, b"x", None)
                     .is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn a_prefix_no_header_value_can_carry_is_a_configuration_error() {
+        // A leading space or tab is trimmed off the header value before the prefix is
+        // looked for; a line break or other control character cannot be sent at all.
+        // Each of these built, and refused every delivery it signed itself.
+        for prefix in [" v1=", "\tv1=", " ", "v1=\r\n", "v1\0=", "\x7f"] {
+            let err = GenericHmac::builder()
+                .signature_header("x-sig")
+                .prefix(prefix)
+                .build()
+                .unwrap_err();
+            assert!(err.message().contains("prefix"), "{prefix:?}: {err}");
+        }
+        // A space or tab inside, or at the end, is carried.
+        for prefix in ["v1= ", "sha256 =", "é=", "=\t"] {
+            let scheme = GenericHmac::builder()
+                .signature_header("x-sig")
+                .prefix(prefix)
+                .build()
+                .unwrap();
+            let headers = signed(&scheme, b"x", NOW, None);
+            assert!(
+                verifier(scheme, SECRET)
+                    .verify(&headers, b"x", None)
+                    .is_ok(),
+                "{prefix:?}"
             );
         }
     }
