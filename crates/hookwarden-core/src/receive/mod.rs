@@ -938,7 +938,9 @@ impl<S: DedupStore> GuardBuilder<S> {
                 "the public URL must start with https:// or http://",
             ));
         }
-        self.dedup.validate(self.verifier.tolerance())?;
+        // Without dedup nothing is retained: no retention has to cover the tolerance.
+        let tolerance = self.store.as_ref().and(self.verifier.tolerance());
+        self.dedup.validate(tolerance)?;
         Ok(Guard {
             inner: Arc::new(Inner {
                 verifier: self.verifier,
@@ -1078,6 +1080,24 @@ mod tests {
             .unwrap();
         assert_eq!(verifier.tolerance(), None);
         assert!(Guard::builder(verifier).build().is_ok());
+    }
+
+    #[test]
+    fn without_dedup_a_wide_tolerance_needs_no_retention() {
+        // Dedup off: no retention applies, and none needs to cover the tolerance.
+        let verifier = Verifier::builder(crate::schemes::StandardWebhooks::new())
+            .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .tolerance(crate::Tolerance::symmetric(crate::time::Duration::days(3)))
+            .build()
+            .unwrap();
+        let built = Guard::builder(verifier.clone()).without_dedup().build();
+        assert!(built.is_ok(), "{:?}", built.map(|_| ()));
+        // With dedup, the default retention (4 days) is still refused.
+        let err = Guard::builder(verifier).build().map(|_| ()).unwrap_err();
+        assert!(
+            err.to_string().contains("twice the timestamp tolerance"),
+            "{err}"
+        );
     }
 
     const SIGNED: [(&str, &str); 1] = [(
