@@ -906,7 +906,8 @@ impl<S: DedupStore> GuardBuilder<S> {
     ///
     /// [`ConfigError`] for an invalid address or CIDR block, a zero body limit, a
     /// URL-signing scheme without a public URL, a public URL that is not absolute
-    /// `http(s)`, or an invalid dedup configuration.
+    /// `http(s)` with a host or that holds a query, a fragment or a space, or an
+    /// invalid dedup configuration.
     pub fn build(self) -> Result<Guard<S>, ConfigError> {
         if self.body_limit == 0 {
             return Err(ConfigError::new("the body limit must be at least 1 byte"));
@@ -931,12 +932,28 @@ impl<S: DedupStore> GuardBuilder<S> {
                 scheme.name()
             )));
         }
-        if let Some(url) = &self.public_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(ConfigError::new(
-                "the public URL must start with https:// or http://",
-            ));
+        if let Some(url) = &self.public_url {
+            let Some(rest) = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+            else {
+                return Err(ConfigError::new(
+                    "the public URL must start with https:// or http://",
+                ));
+            };
+            // The request's path and query are appended: the base has neither a
+            // query nor a fragment of its own, and has a host.
+            if rest.starts_with('/') || rest.is_empty() {
+                return Err(ConfigError::new("the public URL has no host"));
+            }
+            if rest.contains(['?', '#'])
+                || rest.contains(|c: char| c.is_whitespace() || c.is_control())
+            {
+                return Err(ConfigError::new(
+                    "the public URL must not hold a query, a fragment, a space or a control \
+                     character (the request's path and query are appended to it)",
+                ));
+            }
         }
         // Without dedup nothing is retained: no retention has to cover the tolerance.
         let tolerance = self.store.as_ref().and(self.verifier.tolerance());
@@ -1385,6 +1402,43 @@ mod tests {
                 .build()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_public_url_the_request_target_cannot_extend_is_refused() {
+        // The request's path and query are appended to the public URL: a query, a
+        // fragment, no host or a space in it makes every URL verified a wrong one.
+        let square = || {
+            Verifier::builder(crate::schemes::Square::new())
+                .secret("sq-key")
+                .build()
+                .unwrap()
+        };
+        for url in [
+            "https://",
+            "http:///hooks",
+            "https://hooks.example.com?k=1",
+            "https://hooks.example.com/base?k=1",
+            "https://hooks.example.com/#top",
+            "https://hooks.example.com /",
+            "https://hooks.example.com/\n",
+        ] {
+            let err = Guard::builder(square())
+                .with_public_url(url)
+                .build()
+                .map(|_| ())
+                .unwrap_err();
+            assert!(err.to_string().contains("public URL"), "{url:?}: {err}");
+        }
+        for url in [
+            "https://hooks.example.com",
+            "https://hooks.example.com/",
+            "http://127.0.0.1:8080/base",
+            "https://user@[::1]:443",
+        ] {
+            let built = Guard::builder(square()).with_public_url(url).build();
+            assert!(built.is_ok(), "{url}: {:?}", built.map(|_| ()));
+        }
     }
 
     #[test]
