@@ -53,8 +53,9 @@ use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse as _, Response};
 use clap::Args;
-use hookwarden_core::Scheme;
+use hookwarden_core::dedup::{DEFAULT_RETENTION, DedupConfig, MAX_DURATION};
 use hookwarden_core::receive::{Challenge, Delivery, Guard, Outcome, Rejection};
+use hookwarden_core::{Scheme, Tolerance};
 use hookwarden_tower::WebhookLayer;
 use serde_json::{Value, json};
 
@@ -116,6 +117,22 @@ struct State {
     forward: Option<(reqwest::Client, reqwest::Url)>,
 }
 
+/// The in-memory dedup's configuration: deliveries are remembered for the default
+/// retention, or twice the tolerance when longer (there is no retention flag). A
+/// tolerance whose double cannot be kept (over [`MAX_DURATION`]) names `--tolerance`.
+fn dedup_for(tolerance: Option<Tolerance>) -> Result<DedupConfig, UsageError> {
+    let min = DedupConfig::min_retention(tolerance);
+    if min > MAX_DURATION {
+        let past = tolerance.map_or(0, |t| t.past().max(t.future()).whole_seconds());
+        return Err(UsageError::new(format!(
+            "--tolerance {past}: at most {} s with listen (its dedup remembers each \
+             delivery for twice the tolerance, at most 365 days)",
+            MAX_DURATION.as_secs() / 2
+        )));
+    }
+    Ok(DedupConfig::new().with_retention(min.max(DEFAULT_RETENTION)))
+}
+
 /// `hookwarden listen`.
 pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
     let (verifier, scheme) = build_verifier(&args.scheme, &args.secrets, None, args.tolerance)?;
@@ -146,6 +163,7 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
         }
         None => None,
     };
+    let dedup = dedup_for(verifier.tolerance())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -160,7 +178,9 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         let scheme_name = verifier.scheme().name();
         // A client trickling its body gets 408 after 10 s instead of holding its memory.
-        let mut guard = Guard::builder(verifier).with_body_timeout(Duration::from_secs(10));
+        let mut guard = Guard::builder(verifier)
+            .with_dedup(dedup)
+            .with_body_timeout(Duration::from_secs(10));
         // The provider's endpoint challenge (Slack, Zoom, Twitch, Discord) is answered.
         if let Some(challenge) = Challenge::for_scheme(scheme_name) {
             guard = guard.with_challenge(challenge);

@@ -727,6 +727,31 @@ fn listen_usage_errors_exit_2_with_one_line() {
     );
 }
 
+#[test]
+fn listen_takes_a_wide_tolerance_and_names_the_flag_past_its_limit() {
+    // Three days: the in-memory dedup must remember deliveries for six; `listen` has
+    // no retention flag, so it must not refuse to start over the default 4 days.
+    let l = Listener::start(&["--tolerance", "259200"]);
+    let old = send(&l.url, &["--timestamp", "now-172800"], BODY.as_bytes());
+    assert_eq!(old.code, 0, "{old:?}");
+    // Twice the tolerance cannot be remembered (over 365 days): the flag is named.
+    assert_usage(
+        &run(
+            &[
+                "listen",
+                "--scheme",
+                "standard",
+                "--secret",
+                SECRET,
+                "--tolerance",
+                "4294967295",
+            ],
+            b"",
+        ),
+        "--tolerance 4294967295",
+    );
+}
+
 /// `sign` headers for BODY at NOW with id msg_1, as `-H` arguments.
 fn signed_args() -> Vec<String> {
     let r = run(
