@@ -241,19 +241,11 @@ proptest! {
         let input = SignInput { body: &body, timestamp: NOW, id: Some("msg_1"), url: Some(url) };
         let headers = sign(&scheme, &"k3y".into(), &input).expect("a built scheme signs");
         let verifier = Verifier::builder(scheme).secret("k3y").clock(ManualClock::new(NOW)).build().expect("verifier");
-        let sig = &headers[0].1;
-        let mut names: Vec<String> = headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
-        names.sort();
-        let unreadable = separator.is_some_and(|c| sig.contains(c))
-            || sig.trim_ascii_start() != sig.as_str()
-            || names.windows(2).any(|w| w[0] == w[1]);
-        match verifier.verify(&headers, &body, Some(url)) {
-            Ok(_) => {}
-            Err(e) => {
-                prop_assert!(unreadable, "round trip failed: {e:?} {headers:?}");
-                return Ok(());
-            }
-        }
+        // A configuration whose signatures could not be read back (a separator in the
+        // prefix or the encoding, a prefix starting with a space, one header for two
+        // roles) does not build: whatever builds round-trips.
+        let verified = verifier.verify(&headers, &body, Some(url));
+        prop_assert!(verified.is_ok(), "round trip failed: {verified:?} {headers:?}");
         let mut changed = body.clone();
         changed[flip.index(body.len())] ^= 1;
         prop_assert!(verifier.verify(&headers, &changed, Some(url)).is_err());
