@@ -33,7 +33,6 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let c = input.config;
-    let separator = c.separator;
     let mut b = GenericHmac::builder();
     if let Some(h) = c.signature_header {
         b = b.signature_header(h);
@@ -105,26 +104,12 @@ fuzz_target!(|input: Input| {
         Ok(v) => v,
         Err(e) => panic!("verifier: {e}"),
     };
-    // Configurations whose signatures cannot be read back are not an error of the
-    // verifier, only of the configuration: a separator that occurs in the prefix or
-    // in the encoded signature, a prefix starting with a space (items are trimmed),
-    // or two roles given the same header name.
-    let sig = &headers[0].1;
-    let unreadable =
-        separator.is_some_and(|c| sig.contains(c)) || sig.trim_ascii_start() != sig.as_str() || {
-            let mut names: Vec<String> = headers
-                .iter()
-                .map(|(n, _)| n.to_ascii_lowercase())
-                .collect();
-            names.sort();
-            names.windows(2).any(|w| w[0] == w[1])
-        };
+    // Whatever builds round-trips: a configuration whose signatures could not be read
+    // back (a separator in the prefix or the encoding, a prefix starting with a space,
+    // one header for two roles) is a `ConfigError`.
     match verifier.verify(&headers, &input.body, Some(&url)) {
         Ok(v) => assert_eq!(v.scheme(), "generic"),
-        Err(e) => {
-            assert!(unreadable, "round trip failed: {e:?}\n{headers:?}");
-            return;
-        }
+        Err(e) => panic!("round trip failed: {e:?}\n{headers:?}"),
     }
     if input.body.is_empty() {
         return;

@@ -876,9 +876,11 @@ impl<S: DedupStore> GuardBuilder<S> {
         self
     }
 
-    /// The public base URL the sender calls (`https://api.example.com`), for schemes
-    /// that sign the URL (Twilio, Square): the request's path and query are appended.
-    /// Required for those schemes; defaults to none.
+    /// The public base URL the sender calls (`https://api.example.com`, or with a path
+    /// prefix), for schemes that sign the URL (Twilio, Square): the request's path and
+    /// query are appended. Required for those schemes; defaults to none. It must have a
+    /// host and no query, fragment, space or control character ([`build`](Self::build)
+    /// refuses it otherwise).
     ///
     /// # Security
     ///
@@ -995,14 +997,20 @@ mod tests {
             .build()
             .unwrap();
         let guard = Guard::builder(verifier)
-            .with_public_url("https://user:TOPSECRET@hooks.example.com/x?a=b@c")
+            .with_public_url("https://user:TOPSECRET@hooks.example.com/x")
             .build()
             .unwrap();
         let debug = format!("{guard:?}");
         assert!(!debug.contains("TOPSECRET"), "{debug}");
         assert!(
-            debug.contains("https://user:***@hooks.example.com/x?a=b@c"),
+            debug.contains("https://user:***@hooks.example.com/x"),
             "{debug}"
+        );
+        // Only the authority's `@` counts (a public URL cannot hold a query, but the
+        // helper does not rely on it).
+        assert_eq!(
+            shown_url("https://u:p@h/x?a=b@c"),
+            "https://u:***@h/x?a=b@c"
         );
         for same in [
             "https://h.example/x",
