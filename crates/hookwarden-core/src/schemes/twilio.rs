@@ -72,7 +72,7 @@ const MAX_FORM_PARAMS: usize = 1024;
 /// end in a digest only if the attacker controls the value of the last parameter in
 /// sort order.
 ///
-/// **Bounds**: a form body of 1,024 parameters or more (Twilio's carry a few dozen) is
+/// **Bounds**: a form body of more than 1,024 parameters (Twilio's carry a few dozen) is
 /// refused as `MalformedBody` (400) before any MAC is computed: each MAC decodes and
 /// sorts the parameters again, once per secret and URL form.
 ///
