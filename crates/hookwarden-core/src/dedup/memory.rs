@@ -15,8 +15,9 @@ use super::store::{Claim, ClaimToken, DedupStore, StoreError};
 use crate::clock::monotonic_ns;
 use crate::error::ConfigError;
 
-/// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 115 MB when
-/// full: ≈ 111 bytes per completed key measured; see `BENCHMARKS.md`).
+/// The default bound of a [`MemoryStore`]: 1,000,000 entries (about 111 MB of heap
+/// when full, 116 MB resident: ≈ 111 bytes per completed key measured; see
+/// `BENCHMARKS.md`).
 pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
 /// A monotonic time source you move by hand, for testing leases and retention
