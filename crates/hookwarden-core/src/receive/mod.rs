@@ -944,8 +944,11 @@ impl<S: DedupStore> GuardBuilder<S> {
                 ));
             };
             // The request's path and query are appended: the base has neither a
-            // query nor a fragment of its own, and has a host.
-            if rest.starts_with('/') || rest.is_empty() {
+            // query nor a fragment of its own, and has a host (not only user
+            // information or a port).
+            let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host_port.is_empty() || host_port.starts_with(':') {
                 return Err(ConfigError::new("the public URL has no host"));
             }
             if rest.contains(['?', '#'])
@@ -1425,6 +1428,9 @@ mod tests {
         for url in [
             "https://",
             "http:///hooks",
+            "https://:8443/hooks",
+            "https://user@/hooks",
+            "https://user:pw@:443",
             "https://hooks.example.com?k=1",
             "https://hooks.example.com/base?k=1",
             "https://hooks.example.com/#top",
