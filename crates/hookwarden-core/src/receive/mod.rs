@@ -907,9 +907,10 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// # Errors
     ///
     /// [`ConfigError`] for an invalid address or CIDR block, a zero body limit, a
+    /// zero body timeout, the Zoom challenge on a scheme that is not HMAC-SHA256, a
     /// URL-signing scheme without a public URL, a public URL that is not absolute
-    /// `http(s)` with a host or that holds a query, a fragment or a space, or an
-    /// invalid dedup configuration.
+    /// `http(s)` with a host or that holds a query, a fragment, a space or a control
+    /// character, or an invalid dedup configuration.
     pub fn build(self) -> Result<Guard<S>, ConfigError> {
         if self.body_limit == 0 {
             return Err(ConfigError::new("the body limit must be at least 1 byte"));
