@@ -66,9 +66,12 @@
 //! now unix: 1700000400
 //! skew: -400s (tolerance 300s past, 300s future: outside)
 //! signatures: 1 decoded (versions present: v1)
-//! secrets tried: 1 of 1
+//! secrets tried: 0 of 1
 //! body: 42 bytes
 //! ```
+//!
+//! For a scheme that signs the URL, a last line gives it (a password in it shown as
+//! `***`): `url: URL (signed: it must be the URL the sender called, as it called it)`.
 //!
 //! `secrets tried` is 0 when verification stopped before any signature was computed
 //! (a header error, a timestamp out of tolerance).
@@ -134,7 +137,8 @@ Output when rejected (exit 1):
   rejected: REASON
   status: HTTP_STATUS
 With --explain, then what was checked: headers found / missing, timestamp, now unix,
-skew, signatures (decoded count and versions present), secrets tried, body size.
+skew, signatures (decoded count and versions present), secrets tried, body size,
+and the URL for schemes that sign it (a password in it shown as ***).
 Never a secret or a signature value.
 With --json: one JSON object instead (event verified or rejected).
 Usage and configuration errors print one line on standard error.";
