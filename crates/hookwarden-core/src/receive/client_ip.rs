@@ -115,32 +115,108 @@ pub(crate) fn client_ip(
         values.push(v);
         nth += 1;
     }
-    let entries = values
-        .iter()
-        .rev()
-        .flat_map(|v| v.split(|&b| b == b',').rev());
     let mut client = peer;
-    for entry in entries {
-        let addr = match which {
-            ForwardedHeader::XForwardedFor => parse_addr(entry.trim_ascii()),
-            ForwardedHeader::Forwarded => forwarded_for(entry),
-        };
+    // `Some(answer)` once a hop settles it: an untrusted address, or the peer when a
+    // hop does not parse.
+    let mut hop = |addr: Option<IpAddr>| {
         let Some(addr) = addr else {
-            return peer;
+            return Some(peer);
         };
         client = canonical(addr);
-        if !contains(trusted, client) {
-            break;
+        (!contains(trusted, client)).then_some(client)
+    };
+    for value in values.iter().rev() {
+        let settled = match which {
+            ForwardedHeader::XForwardedFor => value
+                .rsplit(|&b| b == b',')
+                .find_map(|entry| hop(parse_addr(entry.trim_ascii()))),
+            // `Forwarded` values may quote `,` (RFC 7239): split outside quoted
+            // strings only.
+            ForwardedHeader::Forwarded => rsplit_unquoted(value, b',')
+                .into_iter()
+                .find_map(|element| hop(forwarded_for(element))),
+        };
+        if let Some(settled) = settled {
+            return settled;
         }
     }
     client
 }
 
+/// The parts of `raw` between `separator`s outside quoted strings (`"..."`, where
+/// `\` escapes the next byte), right-most first. Read from the right, so that what a
+/// client wrote before a proxy's element (an unclosed quote) cannot change how that
+/// element is read. A part with a quote that does not close is left to its reader
+/// to refuse.
+fn rsplit_unquoted(raw: &[u8], separator: u8) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let (mut end, mut quoted) = (raw.len(), false);
+    for i in (0..raw.len()).rev() {
+        let b = raw[i];
+        if b == b'"' {
+            // Inside a quoted string, a quote after an odd number of backslashes is
+            // escaped; any other quote opens or closes one.
+            let backslashes = raw[..i].iter().rev().take_while(|&&c| c == b'\\').count();
+            if !quoted || backslashes % 2 == 0 {
+                quoted = !quoted;
+            }
+        } else if !quoted && b == separator {
+            parts.push(&raw[i + 1..end]);
+            end = i;
+        }
+    }
+    parts.push(&raw[..end]);
+    parts
+}
+
 /// The `for=` parameter of one `Forwarded` element (`for=192.0.2.1;proto=https`).
+/// `None` when the element is malformed (a value that is neither a token nor one
+/// whole quoted string), has no `for=`, or has more than one (RFC 7239 allows one).
 fn forwarded_for(element: &[u8]) -> Option<IpAddr> {
-    crate::parse::pairs(element, b';')
-        .find(|(k, _)| k.eq_ignore_ascii_case(b"for"))
-        .and_then(|(_, v)| parse_addr(v.trim_ascii()))
+    let mut found = None;
+    for pair in rsplit_unquoted(element, b';') {
+        let pair = pair.trim_ascii();
+        if pair.is_empty() {
+            continue;
+        }
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let (name, value) = (&pair[..eq], &pair[eq + 1..]);
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return None;
+        }
+        let value = if let Some(quoted) = value.strip_prefix(b"\"") {
+            // One whole quoted string: its first unescaped quote is the last byte.
+            let mut escaped = false;
+            let close = quoted.iter().position(|&b| {
+                let close = !escaped && b == b'"';
+                escaped = !escaped && b == b'\\';
+                close
+            })?;
+            if close + 1 != quoted.len() {
+                return None;
+            }
+            &quoted[..close]
+        } else if !value.is_empty()
+            // A token (with `:` and `[]` too: some proxies write addresses unquoted).
+            && value.iter().all(|&b| is_tchar(b) || matches!(b, b':' | b'[' | b']'))
+        {
+            value
+        } else {
+            return None;
+        };
+        if name.eq_ignore_ascii_case(b"for") {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(value);
+        }
+    }
+    parse_addr(found?)
+}
+
+/// An RFC 9110 token character.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:80"`, `2001:db8::1`.
@@ -212,6 +288,144 @@ mod tests {
             ip("10.0.0.1")
         );
     }
+
+    #[test]
+    fn forwarded_quoted_strings_do_not_split_elements_or_pairs() {
+        // RFC 7239 values may be quoted strings, and `,` and `;` inside one are not
+        // separators. `host` is the client's own `Host` header (RFC 7239 section 5.3,
+        // and `a,for=192.0.2.1` is a valid RFC 3986 reg-name), so a trusted proxy that
+        // writes it quoted must not let the client inject a `for=`.
+        let trusted = parse_nets(["10.0.0.0/8"]).unwrap();
+        let fwd = ForwardedHeader::Forwarded;
+        for written in [
+            "for=203.0.113.9;host=\"a,for=192.0.2.1\"",
+            "for=203.0.113.9;host=\"a, for=192.0.2.1\";proto=https",
+            "proto=https;host=\"a;for=192.0.2.1\";for=203.0.113.9",
+            "host=\"a\\\";for=192.0.2.1\";for=203.0.113.9",
+        ] {
+            let headers = [("Forwarded", written)];
+            assert_eq!(
+                client_ip(ip("10.0.0.1"), &headers, &trusted, fwd),
+                ip("203.0.113.9"),
+                "{written}"
+            );
+        }
+        // Malformed or ambiguous elements are unparseable hops: the peer.
+        for junk in [
+            "for=\"192.0.2.1",
+            "for=192.0.2.1\"",
+            // A parameter at most once per element (RFC 7239 section 4).
+            "for=192.0.2.1;for=203.0.113.9",
+        ] {
+            let headers = [("Forwarded", junk)];
+            assert_eq!(
+                client_ip(ip("10.0.0.1"), &headers, &trusted, fwd),
+                ip("10.0.0.1"),
+                "{junk}"
+            );
+        }
+        // Still read: quoted IPv6 with a port, upper-case names, spaces, ports and
+        // quotes on IPv4, several lines, an IPv4-mapped address.
+        for (written, client) in [
+            ("for=\"[2001:db8::1]:4711\";proto=https", "2001:db8::1"),
+            ("FOR=192.0.2.1 ; Proto=https", "192.0.2.1"),
+            ("for=\"192.0.2.1:80\", for=10.0.0.3", "192.0.2.1"),
+            ("for=\"[::ffff:192.0.2.1]:80\"", "192.0.2.1"),
+            ("for=192.0.2.1;host=\"example.com:8443\"", "192.0.2.1"),
+            // The client's own part, before the element its proxy appended to the
+            // line, has a quote that does not close: the proxy's element still reads.
+            ("for=192.0.2.1;x=\", for=203.0.113.9", "203.0.113.9"),
+            (
+                "for=192.0.2.1;x=\", for=\"[2001:db8::5]:1234\"",
+                "2001:db8::5",
+            ),
+        ] {
+            let headers = [("Forwarded", written)];
+            assert_eq!(
+                client_ip(ip("10.0.0.1"), &headers, &trusted, fwd),
+                ip(client),
+                "{written}"
+            );
+        }
+        let lines = [
+            ("Forwarded", "for=198.51.100.1;x=\"unterminated"),
+            ("Forwarded", "for=192.0.2.1"),
+        ];
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &lines, &trusted, fwd),
+            ip("192.0.2.1")
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+
+        /// A trusted proxy appends its element (`for=` the connection it saw, and the
+        /// client's `Host` as a quoted, escaped `host=`) to the client's own
+        /// `Forwarded` line, or writes a line of its own; a second trusted proxy may
+        /// follow. Whatever the client wrote, the client is the address the proxy
+        /// saw.
+        #[test]
+        fn a_client_cannot_choose_its_forwarded_address(
+            prefix in proptest::collection::vec(0..PIECES.len(), 0..12),
+            host in proptest::collection::vec(0..PIECES.len(), 0..12),
+            real in 0..REAL.len(),
+            host_first in proptest::bool::ANY,
+            same_line in proptest::bool::ANY,
+            second_proxy in proptest::bool::ANY,
+        ) {
+            let trusted = parse_nets(["10.0.0.0/8"]).unwrap();
+            let prefix: String = prefix.iter().map(|&i| PIECES[i]).collect();
+            let host: String = host.iter().map(|&i| PIECES[i]).collect();
+            let host = format!("host=\"{}\"", host.replace('\\', "\\\\").replace('"', "\\\""));
+            let (written, real) = REAL[real];
+            let element = if host_first {
+                format!("proto=https;{host};for={written}")
+            } else {
+                format!("for={written};{host};proto=https")
+            };
+            let mut headers = Vec::new();
+            if same_line {
+                headers.push(("Forwarded", format!("{prefix}, {element}")));
+            } else {
+                headers.push(("Forwarded", prefix));
+                headers.push(("Forwarded", element));
+            }
+            if second_proxy {
+                headers.push(("Forwarded", "for=10.0.0.2".to_owned()));
+            }
+            let got = client_ip(ip("10.0.0.1"), &headers, &trusted, ForwardedHeader::Forwarded);
+            proptest::prop_assert_eq!(got, ip(real), "{:?}", headers);
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "for=",
+        "192.0.2.1",
+        "\"",
+        ",",
+        ";",
+        "\\",
+        " ",
+        "\t",
+        "[",
+        "]",
+        ":",
+        "=",
+        "x",
+        "2001:db8::5",
+        "_h",
+        "unknown",
+        "FOR=",
+        "\"[2001:db8::5]:1\"",
+    ];
+
+    const REAL: &[(&str, &str)] = &[
+        ("203.0.113.9", "203.0.113.9"),
+        ("\"203.0.113.9:4711\"", "203.0.113.9"),
+        ("\"[2001:db8::9]\"", "2001:db8::9"),
+        ("\"[2001:db8::9]:4711\"", "2001:db8::9"),
+    ];
 
     #[test]
     fn cidrs_are_parsed_strictly() {
