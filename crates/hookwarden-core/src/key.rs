@@ -71,10 +71,23 @@ impl KeyState {
                 let bytes: &[u8; 32] = key
                     .try_into()
                     .map_err(|_| ConfigError::new("an Ed25519 public key must be 32 bytes"))?;
-                Self::Ed25519(
-                    ed25519_dalek::VerifyingKey::from_bytes(bytes)
-                        .map_err(|_| ConfigError::new("invalid Ed25519 public key"))?,
-                )
+                let public = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+                    .map_err(|_| ConfigError::new("invalid Ed25519 public key"))?;
+                // A small-order key (the identity, all zeros...) verifies a forged
+                // signature (R = identity, S = 0) for one message in at most eight:
+                // nobody's key, a placeholder, refused. So is a non-canonical encoding,
+                // which no signer produces (its signatures hash the canonical one).
+                if public.is_weak() {
+                    return Err(ConfigError::new(
+                        "invalid Ed25519 public key: a small-order point (all zeros, the identity...) that would accept forged signatures",
+                    ));
+                }
+                if public.to_edwards().compress().as_bytes() != bytes {
+                    return Err(ConfigError::new(
+                        "invalid Ed25519 public key: not the canonical encoding of a point",
+                    ));
+                }
+                Self::Ed25519(public)
             }
             #[cfg(not(feature = "ed25519"))]
             Algorithm::Ed25519 => {
@@ -166,6 +179,7 @@ mod tests {
     use hmac::digest::block_api::CoreProxy;
 
     use super::*;
+    use base64::engine::general_purpose::STANDARD as B64;
 
     fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
 
@@ -178,5 +192,82 @@ mod tests {
         wiped_on_drop::<<Sha1 as CoreProxy>::Core>();
         wiped_on_drop::<<Sha256 as CoreProxy>::Core>();
         wiped_on_drop::<<Sha512 as CoreProxy>::Core>();
+    }
+
+    /// A small-order public key (the identity `01 00…00`, the all-zero bytes, the
+    /// order-2 point, a non-canonical identity) lets anyone forge: with `A` of order
+    /// `n`, `[k]A` is the identity for one `k` in `n`, and then `R` = identity, `S` = 0
+    /// verifies. Such a key (an all-zero placeholder, say) must be refused at build.
+    #[cfg(feature = "ed25519")]
+    #[test]
+    fn small_order_ed25519_public_keys_are_refused() {
+        use crate::schemes::{Discord, StandardWebhooks};
+        use crate::{ManualClock, Verifier};
+        use base64::Engine as _;
+
+        const NOW: i64 = 1_700_000_000;
+        // R = identity (01 00…00), S = 0: no private key involved.
+        let forged = format!("01{}", "00".repeat(63));
+        let p_plus_1 = format!("ee{}7f", "ff".repeat(30)); // y = p + 1: the identity
+        let order_2 = format!("ec{}7f", "ff".repeat(30)); // y = -1
+        // y = p + 3: a point of large order, but no signer's encoding of it.
+        let non_canonical = format!("f0{}7f", "ff".repeat(30));
+        for weak in [
+            format!("01{}", "00".repeat(31)),
+            "00".repeat(32),
+            order_2,
+            p_plus_1,
+            non_canonical,
+        ] {
+            let body = br#"{"id":"1","type":2}"#;
+            // Discord: try a few timestamps; one in `n` verifies.
+            let accepted = Verifier::builder(Discord)
+                .secret(weak.as_str())
+                .clock(ManualClock::new(NOW))
+                .build()
+                .map(|v| {
+                    (0..32)
+                        .filter(|dt| {
+                            let ts = (NOW - dt).to_string();
+                            let h = [
+                                ("X-Signature-Ed25519", forged.as_str()),
+                                ("X-Signature-Timestamp", ts.as_str()),
+                            ];
+                            v.verify(&h, body, None).is_ok()
+                        })
+                        .count()
+                });
+            assert!(
+                accepted.is_err(),
+                "Discord key {weak} built; forged deliveries accepted: {accepted:?} of 32"
+            );
+            let key_bytes = hex::decode(&weak).unwrap();
+            let whpk = format!("whpk_{}", B64.encode(&key_bytes));
+            let sig = format!("v1a,{}", B64.encode(hex::decode(&forged).unwrap()));
+            let accepted = Verifier::builder(StandardWebhooks::ed25519())
+                .secret(whpk.as_str())
+                .clock(ManualClock::new(NOW))
+                .build()
+                .map(|v| {
+                    (0..32)
+                        .filter(|i| {
+                            let id = format!("msg_forged{i}");
+                            let ts = NOW.to_string();
+                            let h = [
+                                ("webhook-id", id.as_str()),
+                                ("webhook-timestamp", ts.as_str()),
+                                ("webhook-signature", sig.as_str()),
+                            ];
+                            v.verify(&h, body, None).is_ok()
+                        })
+                        .count()
+                });
+            assert!(
+                accepted.is_err(),
+                "{whpk} built; forged deliveries accepted: {accepted:?} of 32"
+            );
+            let err = accepted.unwrap_err();
+            assert!(err.message().starts_with("secret at index 0"), "{err}");
+        }
     }
 }
