@@ -273,8 +273,17 @@ impl Scheme for StandardWebhooks {
             return self.key_bytes(secret);
         }
         let mut key = decode_prefixed(secret, "whsk_", "private key")?;
-        // Accept a 32-byte seed or a 64-byte seed+public keypair.
+        // Accept a 32-byte seed or a 64-byte seed+public keypair, whose public half
+        // must be the seed's (else the key is corrupt: refused, not half used).
         if key.len() == 64 {
+            #[cfg(feature = "ed25519")]
+            if let Ok(pair) = <&[u8; 64]>::try_from(key.as_slice())
+                && ed25519_dalek::SigningKey::from_keypair_bytes(pair).is_err()
+            {
+                return Err(ConfigError::new(
+                    "private key: the public half of a 64-byte `whsk_` key does not match its seed",
+                ));
+            }
             key.truncate(32);
         }
         Ok(key)
@@ -448,6 +457,28 @@ mod v1a_tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
         let keypair = format!("whsk_{}", B64.encode(key.to_keypair_bytes()));
         assert_eq!(signed(body, NOW, &keypair), headers);
+    }
+
+    /// A 64-byte `whsk_` is a seed then its public key: when the halves belong to
+    /// different keys the key is corrupt (two keys pasted together, say), and signing
+    /// with the seed alone would make signatures its stated public key rejects.
+    #[test]
+    fn a_keypair_whose_public_half_is_another_key_is_refused() {
+        let seed = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let other = ed25519_dalek::SigningKey::from_bytes(&[2; 32]);
+        let mixed = [seed.to_bytes(), other.verifying_key().to_bytes()].concat();
+        let result = sign(
+            &StandardWebhooks::ed25519(),
+            &format!("whsk_{}", B64.encode(&mixed)).into(),
+            &SignInput {
+                body: b"{}",
+                timestamp: NOW,
+                id: Some("msg_1"),
+                url: None,
+            },
+        );
+        let err = result.expect_err("signed with a whsk_ whose public half is another key's");
+        assert!(err.message().contains("does not match"), "{err}");
     }
 
     #[test]
