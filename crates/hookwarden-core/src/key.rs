@@ -114,16 +114,27 @@ impl KeyState {
     /// Whether any of `candidates` authenticates the content that `feed` produces.
     /// For a MAC, the content is hashed once whatever the number of candidates.
     /// Returns the index of the matching candidate.
+    ///
+    /// With `computed`, a MAC key also stores there the MAC it computed (the dedup
+    /// identity of a delivery that another key matched; see
+    /// [`Verified::identity_tag`](crate::Verified::identity_tag)).
     pub(crate) fn find_match(
         &self,
         candidates: &[Tag],
         token: &[u8],
         feed: &mut Feed<'_>,
+        computed: Option<&mut Option<Tag>>,
     ) -> Option<usize> {
+        let check = |mac: &[u8]| {
+            if let Some(slot) = computed {
+                *slot = Tag::from_slice(mac);
+            }
+            first_equal(mac, candidates)
+        };
         match self {
-            Self::Sha1(m) => first_equal(&mac(m, feed), candidates),
-            Self::Sha256(m) => first_equal(&mac(m, feed), candidates),
-            Self::Sha512(m) => first_equal(&mac(m, feed), candidates),
+            Self::Sha1(m) => check(&mac(m, feed)),
+            Self::Sha256(m) => check(&mac(m, feed)),
+            Self::Sha512(m) => check(&mac(m, feed)),
             #[cfg(feature = "ed25519")]
             Self::Ed25519(public) => candidates.iter().position(|c| {
                 let Ok(sig) = ed25519_dalek::Signature::from_slice(c.as_bytes()) else {

@@ -237,12 +237,18 @@ impl Verifier {
         scheme.check_before_mac(req)?;
         let candidates = parsed.signatures.as_slice();
         let variants = scheme.content_variants(req);
+        // The first key's MAC of each variant, kept when there are other keys: the
+        // dedup identity of a delivery one of them matches (see `identity_tag`).
+        let mut first_macs = [None; 4];
         for (key_index, key) in self.keys.iter().enumerate() {
             for variant in 0..variants {
                 let mut feed = |sink: &mut dyn FnMut(&[u8])| {
                     scheme.signed_content(req, parsed, variant, sink);
                 };
-                if let Some(i) = key.find_match(candidates, parsed.token, &mut feed) {
+                let keep = first_macs
+                    .get_mut(variant)
+                    .filter(|_| key_index == 0 && self.keys.len() > 1);
+                if let Some(i) = key.find_match(candidates, parsed.token, &mut feed, keep) {
                     // A timestamp inside the body (Linear) is read only once the body is
                     // authentic: scanning an unsigned body could cost more than the MAC.
                     let timestamp = match scheme.timestamp_from_body(req.body)? {
@@ -254,6 +260,14 @@ impl Verifier {
                     };
                     scheme.check_after_match(req, parsed)?;
                     let signature = candidates.get(i).copied();
+                    // Which candidates the request carries is not signed: during a
+                    // rotation, a replay that keeps only the second key's signature
+                    // is the same delivery, identified by the first key's MAC.
+                    let identity = if key_index == 0 {
+                        None
+                    } else {
+                        first_macs.get(variant).copied().flatten()
+                    };
                     let source = scheme.delivery_id(req, parsed);
                     let id_signed = match source {
                         IdSource::BodyField(..) => true,
@@ -267,6 +281,7 @@ impl Verifier {
                         id: DeliveryId::from_source(source),
                         id_signed,
                         signature,
+                        identity,
                     });
                 }
             }
@@ -455,6 +470,9 @@ pub struct Verified<'r> {
     /// Whether the signature covers the id (a signed header, a field of the body).
     id_signed: bool,
     signature: Option<Tag>,
+    /// The first key's MAC of the signed content when another key matched (see
+    /// [`identity_tag`](Self::identity_tag)).
+    identity: Option<Tag>,
 }
 
 /// Where a [`Verified`]'s delivery id is: read only when asked for. A header id is
@@ -567,6 +585,20 @@ impl Verified<'_> {
         self.signature.as_ref().map(Tag::as_bytes)
     }
 
+    /// What identifies the delivery for the signature-digest dedup key, whichever
+    /// candidate signatures the request carries: the first secret's MAC of the signed
+    /// content (the matched signature when the first secret matched). A sender
+    /// rotating its secret signs with both, and a replay that drops the first
+    /// secret's signature still matches under the second: keyed on the matched
+    /// signature, it would run the handler again. (Ed25519 signatures cannot be
+    /// recomputed: there it is the matched signature.)
+    pub(crate) fn identity_tag(&self) -> Option<&[u8]> {
+        self.identity
+            .as_ref()
+            .or(self.signature.as_ref())
+            .map(Tag::as_bytes)
+    }
+
     /// An owned copy, independent of the request's lifetime.
     #[must_use]
     pub fn into_owned(self) -> Verified<'static> {
@@ -581,6 +613,7 @@ impl Verified<'_> {
             id,
             id_signed: self.id_signed,
             signature: self.signature,
+            identity: self.identity,
         }
     }
 }

@@ -67,7 +67,10 @@ pub enum DedupKeySource {
     JsonPointer(String),
     /// The SHA-256 of the signature that matched: identical requests share it, so
     /// it catches retries that resend the same signed bytes (but not a re-signed
-    /// retry with a fresh timestamp).
+    /// retry with a fresh timestamp). When a secret other than the first matched (a
+    /// rotation), the first secret's MAC of the signed content stands for it, so a
+    /// replay that drops a candidate signature keeps the key (Ed25519 excepted:
+    /// there the matched signature).
     SignatureDigest,
 }
 
@@ -315,7 +318,7 @@ impl DedupConfig {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             return Some(DedupKey::new(namespace, &value));
         }
-        let Some(signature) = verified.matched_signature() else {
+        let Some(signature) = verified.identity_tag() else {
             // Nothing signed (a token scheme): its id header is the only identity of a
             // delivery, and there is nothing to protect it with.
             return match &self.source {
@@ -562,6 +565,73 @@ mod tests {
             key(&c("/event_id"), &v, &h, b"not json")
                 .unwrap()
                 .starts_with("github:sig:")
+        );
+    }
+
+    /// A sender rotating its secret signs each delivery with both (Standard
+    /// Webhooks, Stripe, a generic scheme with a separator), and the receiver accepts
+    /// both. The signature header is not signed: a replay that keeps only the new
+    /// secret's signature matches under the second key. It must get the original's key.
+    #[test]
+    fn a_replay_without_one_rotation_signature_keeps_its_key() {
+        use crate::schemes::GenericHmac;
+        let scheme = GenericHmac::builder()
+            .signature_header("X-Sig")
+            .separator(',')
+            .build()
+            .unwrap();
+        let body = b"payload";
+        let sig = |secret: &str| {
+            let input = SignInput {
+                body,
+                timestamp: NOW,
+                id: None,
+                url: None,
+            };
+            sign(&scheme, &secret.into(), &input).unwrap()[0].1.clone()
+        };
+        let (old, new) = (sig("old-secret"), sig("new-secret"));
+        let v = Verifier::builder(scheme.clone())
+            .secrets(["old-secret", "new-secret"])
+            .build()
+            .unwrap();
+        let header = |value: String| vec![("X-Sig".to_owned(), value)];
+        let original = key(
+            &DedupConfig::new(),
+            &v,
+            &header(format!("{old},{new}")),
+            body,
+        )
+        .unwrap();
+        assert!(original.starts_with("generic:sig:"), "{original}");
+        let replayed = key(&DedupConfig::new(), &v, &header(new.clone()), body).unwrap();
+        assert_eq!(
+            replayed, original,
+            "the replay got another key: the handler runs twice"
+        );
+        // The explicit source on a scheme with a signed id alike (Stripe's `v1` list).
+        let stripe_body = br#"{"id":"evt_1","object":"event"}"#;
+        let stripe_sig = |secret: &str| {
+            let input = SignInput {
+                body: stripe_body,
+                timestamp: NOW,
+                id: None,
+                url: None,
+            };
+            let h = sign(&Stripe::new(), &secret.into(), &input).unwrap();
+            h[0].1.rsplit_once("v1=").unwrap().1.to_owned()
+        };
+        let (old, new) = (stripe_sig("whsec_old"), stripe_sig("whsec_new"));
+        let v = Verifier::builder(Stripe::new())
+            .secrets(["whsec_old", "whsec_new"])
+            .clock(crate::ManualClock::new(NOW))
+            .build()
+            .unwrap();
+        let digest = DedupConfig::new().with_source(DedupKeySource::SignatureDigest);
+        let h = |sigs: &str| vec![("Stripe-Signature".to_owned(), format!("t={NOW},{sigs}"))];
+        assert_eq!(
+            key(&digest, &v, &h(&format!("v1={old},v1={new}")), stripe_body).unwrap(),
+            key(&digest, &v, &h(&format!("v1={new}")), stripe_body).unwrap()
         );
     }
 

@@ -43,7 +43,7 @@
 //! | `gitlab` | `Idempotency-Key`, else `X-Gitlab-Event-UUID` header (nothing is signed) | yes |
 //! | `intercom` | the notification's `id` in the body | no: signed |
 //! | `woocommerce` | signature digest (`X-WC-Webhook-Delivery-ID` is not signed) | no |
-//! | any scheme, id absent | `sig:` + SHA-256 of the matched signature | no |
+//! | any scheme, id absent | `sig:` + SHA-256 of the matched signature (the first secret's MAC when another secret matched) | no |
 //!
 //! A signature digest counts two deliveries with byte-identical bodies (and
 //! timestamp) as one. Use [`DedupKeySource::Header`] or [`DedupKeySource::JsonPointer`]
