@@ -33,7 +33,7 @@ pub const MAX_NAMESPACE_LEN: usize = 64;
 /// Where a delivery's dedup key comes from.
 ///
 /// Whatever the source, when it yields nothing for a request (the header is missing,
-/// the pointer finds no string or number...), the key falls back to the digest of the
+/// the pointer finds no string or integer...), the key falls back to the digest of the
 /// verified signature, so a verified delivery is never left without a key unless the
 /// scheme has no signature to digest (token schemes).
 ///
@@ -62,8 +62,10 @@ pub enum DedupKeySource {
     /// whose id travels in a header the scheme does not read (an `X-Request-Id` set by
     /// a relay, say).
     Header(HeaderKey),
-    /// A string or number found by this JSON pointer (RFC 6901, e.g. `/event_id`) in
-    /// the verified body (Paddle's and Slack's `event_id`).
+    /// A string or integer found by this JSON pointer (RFC 6901, e.g. `/event_id`) in
+    /// the verified body (Paddle's and Slack's `event_id`). A number with a fraction,
+    /// an exponent or out of the 64-bit range is read as an `f64`, rounded: it yields
+    /// nothing (distinct ids would share a key).
     JsonPointer(String),
     /// The SHA-256 of the signature that matched: identical requests share it, so
     /// it catches retries that resend the same signed bytes (but not a re-signed
@@ -336,12 +338,15 @@ impl DedupConfig {
     }
 }
 
-/// The string or number at `pointer` in the JSON `body`.
+/// The string or 64-bit integer at `pointer` in the JSON `body`.
 fn json_pointer<'a>(body: &[u8], pointer: &str) -> Option<Cow<'a, str>> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     match value.pointer(pointer)? {
         serde_json::Value::String(s) => Some(Cow::Owned(s.clone())),
-        serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        // An integer as written; a number that is not an `i64` or `u64` was rounded to
+        // an `f64` (`100000000000000000001` and `...000` both read `1e20`): it is no
+        // key, and the signature digest stands in.
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
@@ -633,6 +638,35 @@ mod tests {
             key(&digest, &v, &h(&format!("v1={old},v1={new}")), stripe_body).unwrap(),
             key(&digest, &v, &h(&format!("v1={new}")), stripe_body).unwrap()
         );
+    }
+
+    /// Two deliveries whose ids are distinct integers beyond `u64` (or decimals that
+    /// round to one `f64`) are two deliveries: they must not share a key.
+    #[test]
+    fn json_pointer_numbers_are_never_rounded_into_one_key() {
+        let c = DedupConfig::new().with_source(DedupKeySource::JsonPointer("/event_id".into()));
+        let keyed = |body: &[u8]| {
+            let (v, h) = signed(Github::new(), "s", body, None);
+            key(&c, &v, &h, body).unwrap()
+        };
+        for (a, b) in [
+            (
+                &br#"{"event_id":100000000000000000001}"#[..],
+                &br#"{"event_id":100000000000000000000}"#[..],
+            ),
+            (
+                br#"{"event_id":0.1}"#,
+                br#"{"event_id":0.10000000000000001}"#,
+            ),
+        ] {
+            assert_ne!(keyed(a), keyed(b));
+        }
+        // Integers in range are the id, as before.
+        assert_eq!(
+            keyed(br#"{"event_id":18446744073709551615}"#),
+            "github:18446744073709551615"
+        );
+        assert_eq!(keyed(br#"{"event_id":-42}"#), "github:-42");
     }
 
     #[test]
