@@ -32,6 +32,7 @@ use base64::Engine as _;
 use hookwarden_core::{
     Algorithm, ErrorKind, Headers, ManualClock, Scheme, SignInput, Verifier, schemes, sign,
 };
+use sha2::{Digest, Sha256};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -326,7 +327,14 @@ fn verify_does_not_allocate() {
             } else {
                 "ids after nested data"
             };
-            let c = &case(name, &body);
+            // Twilio signs a JSON body through the URL's `bodySHA256` (it refuses one
+            // posted as a form).
+            let c = &if name == "twilio" {
+                let url = format!("{URL}&bodySHA256={}", hex::encode(Sha256::digest(&body)));
+                case_at(name, &body, Box::leak(url.into_boxed_str()))
+            } else {
+                case(name, &body)
+            };
             let found = measure_all_forms(c, &body);
             let allowed = MAY_ALLOCATE
                 .iter()

@@ -1061,6 +1061,54 @@ mod tests {
         assert_eq!(counting.parses(), 2);
     }
 
+    #[test]
+    fn a_twilio_form_delivery_is_not_replayed_as_a_json_body_through_the_query() {
+        // Twilio signs `https://h.example/hook?tenant=1` + its form parameters; the
+        // attacker wrote the SMS text (`Body`, followed in sort order by `From`).
+        let secret = "twilio-auth-token";
+        let verifier = Verifier::builder(crate::schemes::Twilio::new())
+            .secret(secret)
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_public_url("https://h.example")
+            .without_dedup()
+            .build()
+            .unwrap();
+        let text = " {\"admin\":true,\"pad\":\"\"}";
+        let form = format!(
+            "AccountSid=AC1&Body={}&From=%2B15551",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let input = SignInput {
+            body: form.as_bytes(),
+            timestamp: 0,
+            id: None,
+            url: Some("https://h.example/hook?tenant=1"),
+        };
+        let headers = sign(&crate::schemes::Twilio::new(), &secret.into(), &input).unwrap();
+        let head = Head {
+            headers: &headers,
+            peer: None,
+            content_length: None,
+        };
+        let check = |body: &[u8], target: &str| {
+            let mut prechecked = Prechecked::default();
+            guard.precheck(&head, &mut prechecked).unwrap();
+            guard.check(&head, &prechecked, body, Some(target))
+        };
+        let checked = check(form.as_bytes(), "/hook?tenant=1");
+        assert!(matches!(checked, Checked::Verified(_)), "{checked:?}");
+        // Same route, a longer query, and a JSON body the handler would read as
+        // `{"admin":true,...}`: Twilio sent no such request.
+        let json = br#" {"admin":true,"pad":"&From=%2B15551&"}"#;
+        let checked = check(json, "/hook?tenant=1AccountSidAC1Body");
+        assert!(
+            matches!(checked, Checked::Respond(_)),
+            "a JSON body accepted under a form delivery's signature: {checked:?}"
+        );
+    }
+
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         let mut f = std::pin::pin!(f);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -48,7 +48,9 @@ const MAX_FORM_PARAMS: usize = 1024;
 /// the query's last parameter (where Twilio appends it to the configured URL) and
 /// equal the body's SHA-256 (either failing is a `SignatureMismatch`). Without it, the
 /// body is parsed as `application/x-www-form-urlencoded` (an empty body signs the URL
-/// alone).
+/// alone), and a body that opens as JSON text does (after whitespace, `{`, `[` or `"`,
+/// which a form percent-encodes) is refused as `MalformedBody` (400): the pieces of such
+/// a document, sorted, could spell a signed form's parameters.
 ///
 /// **What is authenticated** for form bodies is the decoded parameter set, not the raw
 /// bytes: as with Twilio's SDKs, parameter order and the choice of percent-encoding do
@@ -372,6 +374,19 @@ impl Scheme for Twilio {
         if req.url.and_then(body_sha256).is_some() {
             return Ok(());
         }
+        // A form body never opens as JSON text does (raw whitespace, `{`, `[` and `"` are
+        // percent-encoded in a form). Such a body signed as a form is a form delivery
+        // re-read: its parameters, split at `&` and sorted, can spell a signed SMS text
+        // and the parameters after it, while a JSON parser reads the attacker's document.
+        if matches!(
+            req.body.trim_ascii_start().first(),
+            Some(b'{' | b'[' | b'"')
+        ) {
+            return Err(VerifyError::new(
+                ErrorKind::MalformedBody,
+                "a JSON body without `bodySHA256` in the URL: Twilio signs JSON bodies through that digest",
+            ));
+        }
         // An upper bound (empty pieces count too): found without decoding anything.
         if memchr::memchr_iter(b'&', req.body).count() >= MAX_FORM_PARAMS {
             return Err(VerifyError::new(
@@ -653,6 +668,39 @@ mod tests {
         // A second, empty `bodySHA256` to end the query with that name: refused too.
         let err = forge(&format!("&bodySHA256={digest}&bodySHA256="));
         assert_eq!(err.kind(), ErrorKind::SignatureMismatch);
+    }
+
+    #[test]
+    fn a_signed_form_cannot_be_re_read_as_a_json_body_without_a_digest() {
+        // Twilio signs an SMS delivery to a URL with a query; the attacker wrote the
+        // SMS text (`Body`), which is NOT the last parameter in sort order (`From`,
+        // `To` follow). No `bodySHA256` is involved.
+        let url = "https://h.example/hook?tenant=1";
+        let text = " {\"evil\":true,\"pad\":\"\"}";
+        let form = format!(
+            "AccountSid=AC1&Body={}&From=%2B15551&To=%2B15552",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let input = SignInput {
+            body: form.as_bytes(),
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        let v = verifier(TOKEN);
+        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+        // The same signed string, re-read: the parameters before the text move into
+        // the query's last value, and the rest becomes a JSON document whose pieces,
+        // split at `&` and sorted, spell the text and the parameters after it.
+        let forged_url = format!("{url}AccountSidAC1Body");
+        let json = br#" {"evil":true,"pad":"&From=%2B15551&To=%2B15552&"}"#;
+        let parsed: serde_json::Value = serde_json::from_slice(json).unwrap();
+        assert_eq!(parsed["evil"], true);
+        let err = v
+            .verify(&headers, json, Some(&forged_url))
+            .expect_err("a JSON body Twilio never sent, accepted as a form");
+        assert_eq!(err.kind(), ErrorKind::MalformedBody, "{err}");
     }
 
     #[test]
