@@ -52,9 +52,14 @@ const MAX_FORM_PARAMS: usize = 1024;
 /// which a form percent-encodes) is refused as `MalformedBody` (400): the pieces of such
 /// a document, sorted, could spell a signed form's parameters.
 ///
-/// **What is authenticated** for form bodies is the decoded parameter set, not the raw
-/// bytes: as with Twilio's SDKs, parameter order and the choice of percent-encoding do
-/// not matter, and bytes that are not UTF-8 after decoding are replaced by U+FFFD.
+/// **What is authenticated** for form bodies is the signed string Twilio builds from the
+/// decoded parameters (sorted names and values, concatenated without separators), not
+/// the raw bytes: as with Twilio's SDKs, parameter order and the choice of
+/// percent-encoding do not matter, and bytes that are not UTF-8 after decoding are
+/// replaced by U+FFFD. Because that string has no separators, the boundary between a
+/// name and a value is not authenticated: a signed `Body=hiDebugtrue&From=...` also
+/// verifies as `Body=hi&Debug=true&From=...` (`Debug` sorts between them). Every SDK
+/// shares this; treat values an outsider can write (an SMS text) accordingly.
 /// Identical name/value pairs count once, as in `twilio-node` (`twilio-python` counts
 /// each; Twilio does not document which it signs). Parse the body as form parameters after
 /// verifying it.
