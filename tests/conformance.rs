@@ -519,6 +519,34 @@ fn table() -> Vec<Case> {
             ],
         ),
         case(
+            "report-only answers a verified challenge from outside the allowlist",
+            Opts {
+                report_only: true,
+                allow: &["192.0.2.0/24"],
+                challenges: &[Challenge::Slack],
+                ..Opts::default()
+            },
+            vec![
+                one(
+                    signed("c_1", slack).peer(Some("198.51.100.7")),
+                    OK,
+                    challenge(
+                        "slack_url_verification",
+                        TEXT,
+                        Some("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"),
+                    ),
+                ),
+                // Tampered: reported, not answered.
+                one(
+                    signed("c_2", BODY)
+                        .body_bytes(slack)
+                        .peer(Some("198.51.100.7")),
+                    OK,
+                    handled(200, handler_body("-", slack.len(), "ip_not_allowed")),
+                ),
+            ],
+        ),
+        case(
             "challenges are opt-in",
             Opts::default(),
             vec![one(

@@ -552,6 +552,19 @@ impl<S: DedupStore> Guard<S> {
             Ok(v) => v,
             Err(rejection) if i.report_only => {
                 log_rejection(scheme, &rejection, true);
+                // The allowlist is not enforced either: a challenge whose signature
+                // verifies is answered, or the provider's endpoint check fails.
+                if rejection == Rejection::IpNotAllowed
+                    && !i.challenges.is_empty()
+                    && let Ok(v) = i.verifier.verify_request(&req)
+                    && let Some(Ok(reply)) = i
+                        .challenges
+                        .iter()
+                        .find_map(|c| c.answer(head.headers, body, &i.verifier, v.key_index()))
+                {
+                    tracing::info!(scheme, challenge = ?reply.outcome, "webhook challenge answered");
+                    return Checked::Respond(reply);
+                }
                 return Checked::Verified(CheckedDelivery {
                     delivery: None,
                     report: Some(ReportOnly { rejection }),
@@ -845,7 +858,8 @@ impl<S: DedupStore> GuardBuilder<S> {
     /// Report-only: verify and log, but never reject or deduplicate; the handler
     /// runs, with the unenforced rejection in its extensions. For rollouts. The body
     /// limit is still enforced, and an enabled challenge whose signature verified is
-    /// still answered (the provider's endpoint check passes). Defaults to off.
+    /// still answered, from any address (the provider's endpoint check passes).
+    /// Defaults to off.
     ///
     /// # Security
     ///
@@ -1387,6 +1401,60 @@ mod tests {
                 }
                 (mode, other) => panic!("report-only {mode}: {other:?}"),
             }
+        }
+    }
+
+    /// Report-only enforces no allowlist: a challenge whose signature verifies is
+    /// answered from any address (else the provider's endpoint check fails during the
+    /// rollout), and an unsigned one is still not.
+    #[test]
+    fn report_only_answers_a_verified_challenge_from_outside_the_allowlist() {
+        use crate::schemes::Slack;
+        let body = br#"{"token":"x","challenge":"c-123","type":"url_verification"}"#;
+        let verifier = Verifier::builder(Slack::new())
+            .secret("slack-signing")
+            .clock(crate::ManualClock::new(NOW))
+            .build()
+            .unwrap();
+        let guard = Guard::builder(verifier)
+            .with_challenge(Challenge::Slack)
+            .with_allowed_ips(["192.0.2.0/24"])
+            .with_report_only(true)
+            .build()
+            .unwrap();
+        let check = |headers: &Vec<(String, String)>, peer: Option<IpAddr>| {
+            let head = Head {
+                headers,
+                peer,
+                content_length: None,
+            };
+            let mut prechecked = Prechecked::default();
+            guard.precheck(&head, &mut prechecked).unwrap();
+            guard.check(&head, &prechecked, body, None)
+        };
+        let signed = signed_at_now(&Slack::new(), "slack-signing", body);
+        for peer in [Some("198.51.100.7".parse().unwrap()), None] {
+            match check(&signed, peer) {
+                Checked::Respond(reply) => assert_eq!(
+                    (reply.status, &reply.body[..], reply.outcome),
+                    (
+                        200,
+                        &b"c-123"[..],
+                        Outcome::Challenge("slack_url_verification")
+                    ),
+                    "peer {peer:?}"
+                ),
+                other => panic!("peer {peer:?}: challenge not answered: {other:?}"),
+            }
+        }
+        // Signed with another secret: reported, never answered.
+        let forged = signed_at_now(&Slack::new(), "not-the-secret", body);
+        match check(&forged, Some("198.51.100.7".parse().unwrap())) {
+            Checked::Verified(c) => {
+                assert!(c.delivery.is_none());
+                assert_eq!(c.report.map(|r| r.rejection), Some(Rejection::IpNotAllowed));
+            }
+            other => panic!("a forged challenge was answered: {other:?}"),
         }
     }
 
