@@ -77,13 +77,12 @@ async fn serve<D: DedupStore>(
     addr: SocketAddr,
 ) -> Result<(), Box<dyn Error>> {
     let guard = builder.build()?;
-    // Handlers read the body with `web::Bytes`: let it be as large as the guard allows.
-    let limit = guard.body_limit();
+    // Handlers read the body with `web::Bytes`: the middleware lets it be as large as
+    // the guard allows (no `PayloadConfig` needed).
     let scheme = guard.verifier().scheme().name();
     let server = HttpServer::new(move || {
         App::new().service(
             web::resource("/webhooks")
-                .app_data(web::PayloadConfig::new(limit))
                 .wrap(WebhookMiddleware::new(guard.clone()))
                 .route(web::post().to(handle)),
         )

@@ -89,9 +89,16 @@
 //! limit in memory for as long as it likes (actix-web's `client_request_timeout`
 //! covers the head only).
 //!
-//! actix-web's own `PayloadConfig` limit (256 KiB by default) still applies to
-//! `web::Bytes` in handlers: raise it to the guard's body limit if you accept larger
-//! deliveries. [`Webhook<T>`] is not subject to it.
+//! actix-web's own body extractors have limits of their own: `PayloadConfig` for
+//! `web::Bytes` and `String` (256 KiB by default), `JsonConfig` for `web::Json` (2 MB).
+//! When the app sets no such config (with `app_data`, as itself or as `web::Data`) and
+//! the guard's body limit is above the extractor's default, the middleware gives the
+//! request that config at the guard's limit: a verified delivery is not refused with
+//! 413 by the handler's extractor (on every retry) after the guard accepted it. A
+//! config of your own always applies, the middleware's is only a default: keep yours at
+//! least the guard's limit, or a delivery between the two is verified, then refused on
+//! every retry. `web::Form` (`FormConfig`, 16 KiB by default) is not raised.
+//! [`Webhook<T>`] is subject to none of them.
 //!
 //! [`EitherBody`]: actix_web::body::EitherBody
 #![forbid(unsafe_code)]

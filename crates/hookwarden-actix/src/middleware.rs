@@ -5,9 +5,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{
+    Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
+};
 use actix_web::http::header;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
 use futures_util::StreamExt as _;
 use hookwarden_core::dedup::{DedupStore, MemoryStore};
 use hookwarden_core::receive::{Admission, Checked, Guard, Head, Prechecked, Rejection, Reply};
@@ -90,9 +92,85 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(WebhookMiddlewareService {
             service: Rc::new(service),
+            limits: ExtractorLimits::new(self.guard.body_limit()),
             guard: self.guard.clone(),
         }))
     }
+}
+
+/// actix-web's `PayloadConfig` limit when the app sets none (`web::Bytes`, `String`);
+/// actix-web does not export it.
+const ACTIX_PAYLOAD_DEFAULT_LIMIT: usize = 262_144;
+/// actix-web's `JsonConfig` limit when the app sets none (`web::Json`).
+const ACTIX_JSON_DEFAULT_LIMIT: usize = 2_097_152;
+
+/// actix-web's extractor configs at the guard's body limit, for the requests whose app
+/// sets none of its own: the body is in memory and within the guard's limit, so
+/// `web::Bytes`, `String` and `web::Json` must not refuse it by their own default after
+/// verification (every retry would meet the same 413). Built once per service.
+#[derive(Debug)]
+struct ExtractorLimits {
+    /// The configs whose default is below the guard's limit (bit 0: `PayloadConfig`,
+    /// bit 1: `JsonConfig`).
+    raised: usize,
+    /// The container for each set of configs the app lacks, by the same bits.
+    containers: [Option<Rc<Extensions>>; 4],
+}
+
+impl ExtractorLimits {
+    const PAYLOAD: usize = 1;
+    const JSON: usize = 2;
+
+    fn new(limit: usize) -> Self {
+        let mut raised = 0;
+        if limit > ACTIX_PAYLOAD_DEFAULT_LIMIT {
+            raised |= Self::PAYLOAD;
+        }
+        if limit > ACTIX_JSON_DEFAULT_LIMIT {
+            raised |= Self::JSON;
+        }
+        let containers = std::array::from_fn(|missing| {
+            let missing = missing & raised;
+            (missing != 0).then(|| {
+                let mut configs = Extensions::new();
+                if missing & Self::PAYLOAD != 0 {
+                    configs.insert(web::Data::new(web::PayloadConfig::new(limit)));
+                }
+                if missing & Self::JSON != 0 {
+                    configs.insert(web::Data::new(web::JsonConfig::default().limit(limit)));
+                }
+                Rc::new(configs)
+            })
+        });
+        Self { raised, containers }
+    }
+
+    /// Gives `req` the configs its app does not set (as itself or as `web::Data`, which
+    /// is what the extractors read): the app's own always apply. The middleware sees the
+    /// app's, scope's and resource's data around it, not a nested scope's or resource's
+    /// inside it, added later: ours are `web::Data`, which the extractors look for after
+    /// a config itself (anywhere) and in the containers added last first, so a config
+    /// set inside the middleware, in either form, comes before ours.
+    fn apply(&self, req: &mut ServiceRequest) {
+        if self.raised == 0 {
+            return;
+        }
+        let mut missing = 0;
+        if self.raised & Self::PAYLOAD != 0 && !configured::<web::PayloadConfig>(req) {
+            missing |= Self::PAYLOAD;
+        }
+        if self.raised & Self::JSON != 0 && !configured::<web::JsonConfig>(req) {
+            missing |= Self::JSON;
+        }
+        if let Some(configs) = &self.containers[missing] {
+            req.add_data_container(Rc::clone(configs));
+        }
+    }
+}
+
+/// Whether the app sets config `T` (as actix-web's extractors look it up).
+fn configured<T: 'static>(req: &ServiceRequest) -> bool {
+    req.app_data::<T>().is_some() || req.app_data::<web::Data<T>>().is_some()
 }
 
 /// The service built by [`WebhookMiddleware`].
@@ -100,6 +178,7 @@ where
 pub struct WebhookMiddlewareService<S, D: DedupStore = MemoryStore> {
     service: Rc<S>,
     guard: Guard<D>,
+    limits: ExtractorLimits,
 }
 
 /// The response future of [`WebhookMiddlewareService`] (not `Send`, like actix-web's
@@ -136,6 +215,9 @@ where
     forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        // Here rather than in the future, which stays as small; a request refused below
+        // never reaches an extractor.
+        self.limits.apply(&mut req);
         let service = Rc::clone(&self.service);
         let guard = self.guard.clone();
         Box::pin(async move {

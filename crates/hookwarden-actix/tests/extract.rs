@@ -217,45 +217,145 @@ async fn an_invalid_responder_content_type_is_replaced_not_a_panic() {
     );
 }
 
-/// As documented: actix's own `PayloadConfig` (256 KiB by default) still limits
-/// `web::Bytes` behind the middleware, `Webhook<T>` is not subject to it, and raising
-/// `PayloadConfig` to the guard's limit lets `web::Bytes` take the body.
+/// A verified delivery over actix's `PayloadConfig` default (256 KiB) but within the
+/// guard's limit (1 MiB by default) reaches a `web::Bytes` handler whole: it was
+/// refused with 413 by the extractor after verification, on every retry.
 #[actix_web::test]
-async fn payload_config_still_limits_web_bytes_but_not_the_json_extractor() {
-    let body = format!(r#"{{"type":"{}"}}"#, "x".repeat(300 * 1024));
-    let app = |payload: Option<usize>| {
-        let mut app = App::new().service(
+async fn web_bytes_takes_a_verified_body_up_to_the_guard_limit() {
+    let h = Handler::default();
+    let app =
+        test::init_service(App::new().configure(routes(guard().build().unwrap(), h.clone()))).await;
+    let body = vec![b'x'; 512 * 1024];
+    let req = request(&signed("msg_big", &body, NOW), &body).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(test::read_body(res).await, "msg_big 524288");
+    assert_eq!(h.successes(), 1);
+}
+
+/// The same for `web::Json` (`JsonConfig`, 2 MB by default) under a guard that allows
+/// 3 MiB; `Webhook<T>` was never subject to either.
+#[actix_web::test]
+async fn web_json_takes_a_verified_body_up_to_the_guard_limit() {
+    #[derive(serde::Deserialize)]
+    struct Pad {
+        pad: String,
+    }
+    let app = test::init_service(
+        App::new().service(
             web::scope("")
-                .wrap(WebhookMiddleware::from(
-                    guard().without_dedup().build().unwrap(),
+                .wrap(WebhookMiddleware::new(
+                    guard()
+                        .with_body_limit(3 << 20)
+                        .without_dedup()
+                        .build()
+                        .unwrap(),
                 ))
                 .route(
-                    "/bytes",
-                    web::post().to(|b: web::Bytes| async move { b.len().to_string() }),
+                    "/json",
+                    web::post()
+                        .to(|json: web::Json<Pad>| async move { json.pad.len().to_string() }),
                 )
                 .route(
                     "/typed",
-                    web::post().to(|Webhook(e, _): Webhook<Event>| async move {
-                        e.r#type.len().to_string()
+                    web::post().to(|Webhook(json, _): Webhook<Pad>| async move {
+                        json.pad.len().to_string()
                     }),
                 ),
-        );
-        if let Some(limit) = payload {
-            app = app.app_data(web::PayloadConfig::new(limit));
-        }
-        app
-    };
-    for (payload, uri, status) in [
-        (None, "/bytes", StatusCode::PAYLOAD_TOO_LARGE),
-        (None, "/typed", StatusCode::OK),
-        (Some(1 << 20), "/bytes", StatusCode::OK),
-    ] {
-        let service = test::init_service(app(payload)).await;
+        ),
+    )
+    .await;
+    let pad = "x".repeat((5 << 20) / 2);
+    let body = format!(r#"{{"pad":"{pad}"}}"#);
+    for uri in ["/json", "/typed"] {
         let req = request(&signed("m", body.as_bytes(), NOW), body.as_bytes())
             .uri(uri)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
             .to_request();
-        let res = test::call_service(&service, req).await;
-        assert_eq!(res.status(), status, "{uri} with PayloadConfig {payload:?}");
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        assert_eq!(test::read_body(res).await, pad.len().to_string(), "{uri}");
+    }
+}
+
+/// A `PayloadConfig` or `JsonConfig` of the application's own (as itself or as
+/// `web::Data`, on the app, scope or resource around the middleware, or on a resource
+/// inside it, which the middleware does not see) is its choice: the middleware does not replace it, even when it is below
+/// the guard's limit.
+#[actix_web::test]
+async fn an_apps_own_payload_and_json_configs_still_apply() {
+    let body = format!(r#"{{"type":"{}"}}"#, "x".repeat(2 * 1024));
+    let app = |config: &str| {
+        let scope = web::scope("")
+            .wrap(WebhookMiddleware::from(
+                guard()
+                    .with_body_limit(3 << 20)
+                    .without_dedup()
+                    .build()
+                    .unwrap(),
+            ))
+            .route(
+                "/bytes",
+                web::post().to(|b: web::Bytes| async move { b.len().to_string() }),
+            )
+            .route(
+                "/json",
+                web::post().to(|e: web::Json<Event>| async move { e.r#type.len().to_string() }),
+            )
+            .route(
+                "/typed",
+                web::post()
+                    .to(|Webhook(e, _): Webhook<Event>| async move { e.r#type.len().to_string() }),
+            )
+            .service(
+                web::resource("/inner")
+                    .app_data(web::PayloadConfig::new(1024))
+                    .route(web::post().to(|b: web::Bytes| async move { b.len().to_string() })),
+            )
+            .service(
+                web::resource("/inner-data")
+                    .app_data(web::Data::new(web::PayloadConfig::new(1024)))
+                    .route(web::post().to(|b: web::Bytes| async move { b.len().to_string() })),
+            );
+        match config {
+            "app payload" => App::new()
+                .app_data(web::PayloadConfig::new(1024))
+                .service(scope),
+            "app data payload" => App::new()
+                .app_data(web::Data::new(web::PayloadConfig::new(1024)))
+                .service(scope),
+            "scope payload" => App::new().service(scope.app_data(web::PayloadConfig::new(1024))),
+            "app json" => App::new()
+                .app_data(web::JsonConfig::default().limit(1024))
+                .service(scope),
+            "app data json" => App::new()
+                .app_data(web::Data::new(web::JsonConfig::default().limit(1024)))
+                .service(scope),
+            other => unreachable!("{other}"),
+        }
+    };
+    for (config, refused, taken) in [
+        ("app payload", "/bytes", "/json"),
+        ("app data payload", "/bytes", "/json"),
+        ("scope payload", "/bytes", "/json"),
+        ("app json", "/json", "/bytes"),
+        ("app data json", "/json", "/bytes"),
+    ] {
+        let service = test::init_service(app(config)).await;
+        for (uri, status) in [
+            (refused, StatusCode::PAYLOAD_TOO_LARGE),
+            (taken, StatusCode::OK),
+            ("/typed", StatusCode::OK),
+            ("/inner", StatusCode::PAYLOAD_TOO_LARGE),
+            ("/inner-data", StatusCode::PAYLOAD_TOO_LARGE),
+        ] {
+            let req = request(&signed("m", body.as_bytes(), NOW), body.as_bytes())
+                .uri(uri)
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .to_request();
+            let res = test::call_service(&service, req).await;
+            assert_eq!(res.status(), status, "{uri} with {config}");
+        }
     }
 }
 
