@@ -532,6 +532,25 @@ mod tests {
             .unwrap()
     }
 
+    /// The headers of a form delivery Twilio signs for `url`: `AccountSid=AC1`, then an
+    /// SMS `text` the attacker wrote as `Body`, then `rest` (parameters sorting after
+    /// it); checked to verify with `v`.
+    fn signed_sms(v: &Verifier, url: &str, text: &str, rest: &str) -> Vec<(String, String)> {
+        let form = format!(
+            "AccountSid=AC1&Body={}{rest}",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let input = SignInput {
+            body: form.as_bytes(),
+            timestamp: 0,
+            id: None,
+            url: Some(url),
+        };
+        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
+        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+        headers
+    }
+
     fn sig(value: &str) -> [(&'static str, &str); 1] {
         [("X-Twilio-Signature", value)]
     }
@@ -652,18 +671,7 @@ mod tests {
         // Twilio signs a form delivery whose `Body` (an SMS text) the attacker wrote;
         // the same signed string is then re-read as a URL whose query carries the digest.
         let forge = |text: &str| {
-            let form = format!(
-                "AccountSid=AC1&Body={}&From=%2B1555",
-                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-            );
-            let input = SignInput {
-                body: form.as_bytes(),
-                timestamp: 0,
-                id: None,
-                url: Some(url),
-            };
-            let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
-            v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+            let headers = signed_sms(&v, url, text, "&From=%2B1555");
             let forged = format!("{url}AccountSidAC1Body{text}From+1555");
             v.verify(&headers, evil, Some(&forged)).unwrap_err()
         };
@@ -682,19 +690,8 @@ mod tests {
         // `To` follow). No `bodySHA256` is involved.
         let url = "https://h.example/hook?tenant=1";
         let text = " {\"evil\":true,\"pad\":\"\"}";
-        let form = format!(
-            "AccountSid=AC1&Body={}&From=%2B15551&To=%2B15552",
-            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-        );
-        let input = SignInput {
-            body: form.as_bytes(),
-            timestamp: 0,
-            id: None,
-            url: Some(url),
-        };
-        let headers = sign(&Twilio::new(), &TOKEN.into(), &input).unwrap();
         let v = verifier(TOKEN);
-        v.verify(&headers, form.as_bytes(), Some(url)).unwrap();
+        let headers = signed_sms(&v, url, text, "&From=%2B15551&To=%2B15552");
         // The same signed string, re-read: the parameters before the text move into
         // the query's last value, and the rest becomes a JSON document whose pieces,
         // split at `&` and sorted, spell the text and the parameters after it.
