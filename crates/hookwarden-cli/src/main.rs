@@ -562,9 +562,19 @@ fn run_verify(args: &VerifyArgs, json: bool) -> Result<u8, UsageError> {
     Ok(code)
 }
 
-/// `text` with line breaks replaced, so that one value stays on one output line.
+/// `text` with line breaks replaced by spaces and every other control character
+/// (escape sequences, vertical tab, C1 controls) escaped as `\u{..}`, so that one
+/// value stays on one output line and cannot drive the terminal.
 fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `hookwarden sign`.

@@ -113,7 +113,7 @@ pub(crate) fn event_type(body: &[u8]) -> Option<String> {
     ["type", "event_type", "event", "topic", "object_kind"]
         .iter()
         .find_map(|k| object.get(*k)?.as_str())
-        .map(|s| s.replace(['\n', '\r'], " "))
+        .map(crate::one_line)
 }
 
 #[cfg(test)]

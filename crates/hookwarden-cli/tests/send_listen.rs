@@ -1213,3 +1213,22 @@ fn listen_never_shows_a_password_in_the_public_url() {
         assert!(!first.contains("TOPSECRET"), "{first}");
     }
 }
+
+/// The delivery's values (its id, its event type) are printed one per line: the
+/// control characters a body or an unsigned id header can carry (escape sequences,
+/// vertical tab, C1 controls) must not reach the terminal raw, where they move the
+/// cursor, erase lines or start new ones.
+#[test]
+fn listen_prints_no_control_character_from_a_delivery() {
+    let l = Listener::start(&[]);
+    let body = r#"{"type":"paid\u001b[1A\u001b[2K\u000bverified: id forged\u009b2J"}"#;
+    let r = send(&l.url, &["--id", "msg_ctl"], body.as_bytes());
+    assert_eq!(r.code, 0, "{r:?}");
+    let printed = l.lines_until_marker(false);
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    assert!(
+        printed[0].starts_with("verified: id msg_ctl, type paid"),
+        "{printed:?}"
+    );
+    assert!(!printed[0].chars().any(char::is_control), "{printed:?}");
+}
