@@ -414,3 +414,50 @@ async fn a_verified_delivery_webhook_t_refuses_is_logged_as_a_warning() {
     );
     assert!(!text.contains("alice"), "{text}");
 }
+
+/// A signed body can carry text its provider took from a user (an issue title, a
+/// message). serde's message quotes such values as they are: the debug line that
+/// logs it must not let them write raw line breaks or escape sequences into the log,
+/// with the fmt subscriber the example receivers configure (`hookwarden_core=debug`).
+#[actix_web::test]
+async fn the_debug_line_of_a_json_rejection_cannot_forge_log_lines() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Kind {
+        Paid,
+    }
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[allow(dead_code)]
+        kind: Kind,
+    }
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/hooks")
+                .wrap(WebhookMiddleware::new(guard().build().unwrap()))
+                .route(web::post().to(|_: Webhook<Typed>| async { "unreachable" })),
+        ),
+    )
+    .await;
+    let body = br#"{"kind":"x\u001b[2K\n2025-01-01T00:00:00Z  INFO forged: webhook processed"}"#;
+    let req = request(&signed("m_inj", body, NOW), body).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("unknown variant"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.lines().all(|l| !l.starts_with("2025-01-01")),
+        "a forged line: {text:?}"
+    );
+}

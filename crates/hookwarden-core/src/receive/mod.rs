@@ -682,7 +682,14 @@ pub fn log_json_rejection(status: u16, error: &serde_json::Error) {
         column = error.column(),
         "verified webhook body refused by Webhook<T> (the body's values are logged at debug level only)"
     );
-    tracing::debug!(status, error = %error, "verified webhook body refused by Webhook<T>");
+    // As a string, which subscribers quote and escape: serde quotes the body's values
+    // raw (`unknown variant `...``), and a `Display` field is written as it is (line
+    // breaks and escape sequences included) by the fmt subscriber.
+    tracing::debug!(
+        status,
+        error = error.to_string(),
+        "verified webhook body refused by Webhook<T>"
+    );
 }
 
 fn log_rejection(scheme: &str, rejection: &Rejection, report_only: bool) {
