@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::post;
 use common::{Handler, NOW, SECRET, app, guard, signed};
+use hookwarden_core::receive::{Outcome, Rejection};
 use tower::ServiceExt;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -177,4 +178,38 @@ async fn an_allowlist_without_a_peer_address_says_why_once() {
         .filter(|l| l.starts_with("WARN") && l.contains("no peer address"))
         .count();
     assert_eq!(hints, 1);
+}
+
+/// Report-only still enforces the body limit (`with_report_only`'s doc): the 413 it
+/// sends is a rejection, and is logged as one, not as one that "would be" made (the
+/// doc says to turn report-only off once the logs show no would-be rejections).
+#[tokio::test]
+async fn report_only_logs_the_413_it_enforces_as_a_rejection() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let guard = guard()
+        .with_report_only(true)
+        .with_body_limit(8)
+        .build()
+        .unwrap();
+    let app = app(guard, Handler::default());
+    let big = vec![b'x'; 9];
+    let res = app
+        .clone()
+        .oneshot(request(&signed("m", &big, NOW), big.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(matches!(
+        res.extensions().get::<Outcome>(),
+        Some(Outcome::Rejected(Rejection::BodyTooLarge { .. }))
+    ));
+    let lines = capture.lines();
+    let logged: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("reason=\"body_too_large\""))
+        .collect();
+    assert_eq!(logged.len(), 1, "{lines:#?}");
+    assert!(logged[0].contains("webhook rejected"), "{lines:#?}");
+    assert!(!logged[0].contains("would be rejected"), "{lines:#?}");
 }

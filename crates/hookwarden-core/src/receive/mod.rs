@@ -409,11 +409,10 @@ impl<S: DedupStore> Guard<S> {
     /// The reply for `rejection`: the default one, or the responder's. Logs it.
     #[must_use]
     pub fn reject(&self, rejection: Rejection) -> Reply {
-        log_rejection(
-            self.inner.verifier.scheme().name(),
-            &rejection,
-            self.inner.report_only,
-        );
+        // Logged as enforced in report-only mode too: the reply is sent (the body
+        // limit, an unreadable or late body); the findings report-only does not
+        // enforce are logged where they are found, in `check`.
+        log_rejection(self.inner.verifier.scheme().name(), &rejection, false);
         let default = Reply::rejected(rejection.clone(), self.inner.retry_after);
         self.responder_or(default, |r, default| r.respond(&rejection, default))
     }
