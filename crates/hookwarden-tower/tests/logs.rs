@@ -213,3 +213,56 @@ async fn report_only_logs_the_413_it_enforces_as_a_rejection() {
     assert!(logged[0].contains("webhook rejected"), "{lines:#?}");
     assert!(!logged[0].contains("would be rejected"), "{lines:#?}");
 }
+
+/// Anyone can send a request without a signature, a bad one, a stale one or a large
+/// one: each is logged once with its reason, but below warn (a line at warn or error
+/// per unauthenticated request would let anyone flood the operator's alerts).
+#[tokio::test]
+async fn unauthenticated_rejections_are_logged_once_below_warn() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let app = app(
+        guard().with_body_limit(64).build().unwrap(),
+        Handler::default(),
+    );
+    let tampered = b"{\"type\":\"invoice.void\"}";
+    let big = vec![b'x'; 65];
+    let cases = [
+        (
+            request(&[], BODY),
+            StatusCode::BAD_REQUEST,
+            "missing_header",
+        ),
+        (
+            request(&signed("m", BODY, NOW), &tampered[..]),
+            StatusCode::UNAUTHORIZED,
+            "signature_mismatch",
+        ),
+        (
+            request(&signed("m", BODY, NOW - 3600), BODY),
+            StatusCode::UNAUTHORIZED,
+            "timestamp_too_old",
+        ),
+        (
+            request(&signed("m", &big, NOW), big.clone()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+    ];
+    for (req, expected, reason) in cases {
+        let before = capture.lines().len();
+        assert_eq!(status(&app, req).await, expected);
+        let lines = capture.lines()[before..].to_vec();
+        let logged: Vec<_> = lines
+            .iter()
+            .filter(|l| l.contains(&format!("reason=\"{reason}\"")))
+            .collect();
+        assert_eq!(logged.len(), 1, "{reason}: {lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.starts_with("WARN") && !l.starts_with("ERROR")),
+            "{reason}: {lines:#?}"
+        );
+    }
+}

@@ -23,7 +23,8 @@
 //!
 //! Every rejection is a [`Reply`] (status, short generic body, `Retry-After` where due)
 //! carrying the typed [`Rejection`]; a [`Responder`] can replace it. Each rejection is
-//! logged with `tracing` (scheme, reason, status; never a secret).
+//! logged with `tracing` (scheme, reason, status; never a secret): at `info` for a 4xx,
+//! which any client can cause on every request, at `error` for a 5xx.
 //!
 //! | condition | status |
 //! |---|---|
@@ -691,15 +692,18 @@ pub fn log_json_rejection(status: u16, error: &serde_json::Error) {
     );
 }
 
+/// A 4xx rejection is logged at info: any client can cause one per request (no
+/// signature, a bad one, a large body), which must not raise a warning each. A 5xx is
+/// the receiver's or its store's fault: error.
 fn log_rejection(scheme: &str, rejection: &Rejection, report_only: bool) {
     let status = rejection.status();
     let reason = rejection.reason();
-    if report_only {
-        tracing::warn!(scheme, reason, status, detail = %rejection, "webhook would be rejected (report-only)");
-    } else if status >= 500 {
+    if status >= 500 {
         tracing::error!(scheme, reason, status, detail = %rejection, "webhook rejected");
+    } else if report_only {
+        tracing::info!(scheme, reason, status, detail = %rejection, "webhook would be rejected (report-only)");
     } else {
-        tracing::warn!(scheme, reason, status, detail = %rejection, "webhook rejected");
+        tracing::info!(scheme, reason, status, detail = %rejection, "webhook rejected");
     }
 }
 
