@@ -557,12 +557,16 @@ impl<S: DedupStore> Guard<S> {
                 if rejection == Rejection::IpNotAllowed
                     && !i.challenges.is_empty()
                     && let Ok(v) = i.verifier.verify_request(&req)
-                    && let Some(Ok(reply)) = i
-                        .challenges
-                        .iter()
-                        .find_map(|c| c.answer(head.headers, body, &i.verifier, v.key_index()))
+                    && let Some((challenge, Ok(reply))) = i.challenges.iter().find_map(|c| {
+                        c.answer(head.headers, body, &i.verifier, v.key_index())
+                            .map(|answer| (c, answer))
+                    })
                 {
-                    tracing::info!(scheme, challenge = ?reply.outcome, "webhook challenge answered");
+                    tracing::info!(
+                        scheme,
+                        challenge = challenge.name(),
+                        "webhook challenge answered"
+                    );
                     return Checked::Respond(reply);
                 }
                 return Checked::Verified(CheckedDelivery {
