@@ -153,8 +153,12 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
                     crate::out::shown_url(&url)
                 )));
             }
+            // The app's redirect is its answer, relayed: following it would send the
+            // delivery elsewhere (a POST turned into a body-less GET) and take that
+            // answer for the app's.
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| {
                     UsageError::new(format!("cannot build the HTTP client: {}", error_chain(&e)))

@@ -1232,3 +1232,55 @@ fn listen_prints_no_control_character_from_a_delivery() {
     );
     assert!(!printed[0].chars().any(char::is_control), "{printed:?}");
 }
+
+/// An app whose `POST /app` answers `302 Found` to `/elsewhere`, which records each
+/// request it gets and answers 200.
+fn redirecting_app() -> (SocketAddr, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    let hits2 = Arc::clone(&hits);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let router = axum::Router::new()
+                .route(
+                    "/app",
+                    axum::routing::post(|| async {
+                        (axum::http::StatusCode::FOUND, [("location", "/elsewhere")])
+                    }),
+                )
+                .route(
+                    "/elsewhere",
+                    axum::routing::any(move || {
+                        let hits = Arc::clone(&hits2);
+                        async move {
+                            hits.fetch_add(1, Ordering::SeqCst);
+                            "elsewhere\n"
+                        }
+                    }),
+                );
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), hits)
+}
+
+/// The app's redirect is its answer: relayed as is, not followed (following it turned
+/// the POST into a body-less GET elsewhere, whose 200 completed the claim although the
+/// app never processed the delivery).
+#[test]
+fn a_redirect_from_the_app_is_relayed_not_followed() {
+    let (addr, hits) = redirecting_app();
+    let forward = format!("http://{addr}/app");
+    let l = Listener::start(&["--forward-to", &forward]);
+    // (`send` itself follows the relayed redirect: only the listener's line is read.)
+    let _ = send(&l.url, &["--id", "msg_redir"], BODY.as_bytes());
+    let line = l.next_line();
+    assert!(line.ends_with(", forwarded: 302"), "{line}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was followed");
+}
