@@ -11,6 +11,8 @@
 //! passed on to an app (same method, original headers less hop-by-hop ones, same body)
 //! whose status, headers and body are relayed; an unreachable app is answered 502. A
 //! non-2xx answer releases the dedup claim, so the sender's retry is processed.
+//! Forwarded requests carry `X-Hookwarden-Forwarded-By`: one that comes back (a
+//! `--forward-to` leading to the listener itself) is answered 508, not passed on again.
 //!
 //! # Output
 //!
@@ -49,7 +51,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse as _, Response};
 use clap::Args;
@@ -115,7 +117,13 @@ struct State {
     color: bool,
     /// The client and URL deliveries are forwarded to.
     forward: Option<(reqwest::Client, reqwest::Url)>,
+    /// This listener's value of [`FORWARDED_BY`], set on what it forwards: a request
+    /// carrying it came back (`--forward-to` leads to the listener itself).
+    forwarded_by: String,
 }
+
+/// The header a listener marks the requests it forwards with.
+const FORWARDED_BY: &str = "x-hookwarden-forwarded-by";
 
 /// The in-memory dedup's configuration: deliveries are remembered for the default
 /// retention, or twice the tolerance when longer (there is no retention flag). A
@@ -205,6 +213,7 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             json,
             color: !json && stdout_color(),
             forward,
+            forwarded_by: format!("{}-{local}", std::process::id()),
         });
         let app = router(guard, Arc::clone(&state));
         // Registered before saying "listening": a signal sent once the line is out
@@ -402,10 +411,28 @@ async fn handle(state: &State, req: Request) -> Response {
         Ok(b) => b,
         Err(_) => return (StatusCode::BAD_REQUEST, "body could not be read\n").into_response(),
     };
+    let looped = parts
+        .headers
+        .get(FORWARDED_BY)
+        .is_some_and(|v| v.as_bytes() == state.forwarded_by.as_bytes());
     let (response, forwarded, forward_error) = match &state.forward {
         None => ((StatusCode::OK, "ok\n").into_response(), None, None),
+        // Passed on again, it would come back again, for ever.
+        Some(_) if looped => (
+            (
+                StatusCode::LOOP_DETECTED,
+                "hookwarden forwards to itself: --forward-to leads back to the listener\n",
+            )
+                .into_response(),
+            None,
+            Some("--forward-to leads back to this listener".to_owned()),
+        ),
         Some((client, url)) => {
-            match forward(client, url, &parts.method, &parts.headers, bytes.clone()).await {
+            let mut headers = parts.headers.clone();
+            if let Ok(value) = HeaderValue::from_str(&state.forwarded_by) {
+                headers.insert(HeaderName::from_static(FORWARDED_BY), value);
+            }
+            match forward(client, url, &parts.method, &headers, bytes.clone()).await {
                 Ok(res) => {
                     let status = res.status().as_u16();
                     (res, Some(status), None)

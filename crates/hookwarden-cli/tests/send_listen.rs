@@ -1284,3 +1284,46 @@ fn a_redirect_from_the_app_is_relayed_not_followed() {
     assert!(line.ends_with(", forwarded: 302"), "{line}");
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was followed");
 }
+
+/// `--forward-to` naming the listener itself: a delivery without a dedup key (GitLab
+/// without an id header) must not be passed back in for ever (each hop a connection
+/// and a request held open until the sender gives up).
+#[test]
+fn forwarding_to_the_listener_itself_does_not_loop() {
+    use std::io::{Read as _, Write as _};
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let mut child = StdCommand::new(BIN)
+        .args(["listen", "--scheme", "gitlab", "--secret", "tok"])
+        .args(["--addr", &addr.to_string()])
+        .args(["--forward-to", &format!("http://{addr}/again")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening on "), "{first}");
+    let body = r#"{"object_kind":"push"}"#;
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        conn,
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nX-Gitlab-Token: tok\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let read = conn.read_to_string(&mut answer);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        read.is_ok(),
+        "no answer within 5 s: the delivery loops ({read:?})"
+    );
+    assert!(answer.starts_with("HTTP/1.1 508 "), "{answer}");
+}
