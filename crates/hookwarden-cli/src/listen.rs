@@ -390,9 +390,17 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-/// `headers` without the hop-by-hop ones.
+/// `headers` without the hop-by-hop ones: the fixed list and those the `Connection`
+/// header names.
 fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let mut out = headers.clone();
+    for value in headers.get_all(axum::http::header::CONNECTION) {
+        for name in value.to_str().unwrap_or_default().split(',') {
+            if let Ok(name) = HeaderName::from_bytes(name.trim().as_bytes()) {
+                out.remove(name);
+            }
+        }
+    }
     for name in HOP_BY_HOP {
         out.remove(HeaderName::from_static(name));
     }

@@ -1327,3 +1327,45 @@ fn forwarding_to_the_listener_itself_does_not_loop() {
     );
     assert!(answer.starts_with("HTTP/1.1 508 "), "{answer}");
 }
+
+/// Headers the incoming `Connection` header names are hop-by-hop (RFC 9110 7.6.1):
+/// not passed on to the app.
+#[test]
+fn headers_named_by_connection_are_not_forwarded() {
+    use std::io::{Read as _, Write as _};
+    let (addr, seen) = app(vec![]);
+    let forward = format!("http://{addr}/app");
+    let (l, _) = Listener::spawn(&[
+        "--scheme",
+        "gitlab",
+        "--secret",
+        "tok",
+        "--forward-to",
+        &forward,
+    ]);
+    let target = l
+        .url
+        .strip_prefix("http://")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = r#"{"object_kind":"push"}"#;
+    let mut conn = std::net::TcpStream::connect(&target).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /hooks HTTP/1.1\r\nHost: {target}\r\nX-Gitlab-Token: tok\r\n\
+         X-Gitlab-Event-UUID: e1\r\nConnection: close, X-Hop\r\nX-Hop: private\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202 "), "{answer}");
+    let seen = seen.lock().unwrap();
+    assert!(!seen[0].0.contains_key("x-hop"), "{:?}", seen[0].0);
+}
