@@ -214,6 +214,9 @@ pub(crate) fn run(args: &SendArgs, json: bool) -> Result<u8, UsageError> {
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(args.timeout))
+        // A receiver's redirect is its answer, as for the providers' senders: following
+        // it would send the signature headers on to another URL (as a body-less GET).
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| {
             UsageError::new(format!("cannot build the HTTP client: {}", error_chain(&e)))

@@ -1278,11 +1278,26 @@ fn a_redirect_from_the_app_is_relayed_not_followed() {
     let (addr, hits) = redirecting_app();
     let forward = format!("http://{addr}/app");
     let l = Listener::start(&["--forward-to", &forward]);
-    // (`send` itself follows the relayed redirect: only the listener's line is read.)
-    let _ = send(&l.url, &["--id", "msg_redir"], BODY.as_bytes());
+    let r = send(&l.url, &["--id", "msg_redir"], BODY.as_bytes());
     let line = l.next_line();
     assert!(line.ends_with(", forwarded: 302"), "{line}");
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was followed");
+    // `send` reports the 302 it got and does not follow it either.
+    assert_eq!(r.lines()[0], "HTTP 302 Found", "{r:?}");
+}
+
+/// `send` does not follow a receiver's redirect (the providers' senders do not): the
+/// signed headers would go on to the other URL.
+#[test]
+fn send_reports_a_redirect_without_following_it() {
+    let (addr, hits) = redirecting_app();
+    let r = send(
+        &format!("http://{addr}/app"),
+        &["--id", "msg_r"],
+        BODY.as_bytes(),
+    );
+    assert_eq!(r.lines()[0], "HTTP 302 Found", "{r:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "send followed the redirect");
 }
 
 /// `--forward-to` naming the listener itself: a delivery without a dedup key (GitLab
