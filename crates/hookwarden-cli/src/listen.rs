@@ -135,7 +135,7 @@ fn dedup_for(tolerance: Option<Tolerance>) -> Result<DedupConfig, UsageError> {
         return Err(UsageError::new(format!(
             "--tolerance {past}: at most {} s with listen (its dedup remembers each \
              delivery for twice the tolerance, at most 365 days)",
-            MAX_DURATION.as_secs() / 2
+            (MAX_DURATION.as_secs() - 1) / 2
         )));
     }
     Ok(DedupConfig::new().with_retention(min.max(DEFAULT_RETENTION)))

@@ -107,7 +107,7 @@ impl fmt::Display for DedupKeySource {
 /// // Retention is never shorter than twice the tolerance.
 /// let short = DedupConfig::new().with_retention(Duration::from_secs(60));
 /// assert!(short.validate(Some(Tolerance::FIVE_MINUTES)).is_err());
-/// assert_eq!(short.retention_for(Some(Tolerance::FIVE_MINUTES)), Duration::from_secs(600));
+/// assert_eq!(short.retention_for(Some(Tolerance::FIVE_MINUTES)), Duration::from_secs(601));
 /// # Ok::<(), hookwarden_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,14 +201,17 @@ impl DedupConfig {
     }
 
     /// The shortest retention allowed with `tolerance`: twice the larger of its past
-    /// and future allowances, so a delivery is remembered for at least as long as a
-    /// replay of it could still pass the timestamp check. Zero without a tolerance.
+    /// and future allowances, plus one second, so a delivery is remembered for at
+    /// least as long as a replay of it could still pass the timestamp check (both
+    /// bounds are inclusive and the clock counts whole seconds: a delivery first seen
+    /// when the clock reads `ts - future` passes until it leaves `ts + past`, up to
+    /// `past + future + 1` s later). Zero without a tolerance.
     #[must_use]
     pub fn min_retention(tolerance: Option<Tolerance>) -> Duration {
         tolerance.map_or(Duration::ZERO, |t| {
             let widest = t.past().max(t.future());
             let secs = widest.whole_seconds().max(0).unsigned_abs();
-            Duration::from_secs(secs.saturating_mul(2))
+            Duration::from_secs(secs.saturating_mul(2).saturating_add(1))
         })
     }
 
@@ -257,7 +260,7 @@ impl DedupConfig {
         let min = Self::min_retention(tolerance);
         if self.retention < min {
             return Err(ConfigError::new(format!(
-                "dedup retention ({} s) must be at least twice the timestamp tolerance ({} s)",
+                "dedup retention ({} s) must be at least twice the timestamp tolerance plus a second ({} s)",
                 self.retention.as_secs(),
                 min.as_secs()
             )));
@@ -693,18 +696,77 @@ mod tests {
         let t = Tolerance::new(time::Duration::minutes(10), time::Duration::minutes(1));
         assert_eq!(
             DedupConfig::min_retention(Some(t)),
-            Duration::from_secs(1200)
+            Duration::from_secs(1201)
         );
         assert_eq!(DedupConfig::min_retention(None), Duration::ZERO);
         let c = DedupConfig::new()
-            .with_retention(Duration::from_secs(1199))
+            .with_retention(Duration::from_secs(1200))
             .with_lease(Duration::from_secs(1));
         assert!(c.validate(Some(t)).is_err());
-        assert_eq!(c.retention_for(Some(t)), Duration::from_secs(1200));
+        assert_eq!(c.retention_for(Some(t)), Duration::from_secs(1201));
         assert!(c.validate(None).is_ok());
-        assert_eq!(c.retention_for(None), Duration::from_secs(1199));
+        assert_eq!(c.retention_for(None), Duration::from_secs(1200));
         let huge = Tolerance::symmetric(time::Duration::MAX);
         assert!(DedupConfig::new().validate(Some(huge)).is_err());
+    }
+
+    /// The tolerance's bounds are inclusive and its clock counts whole seconds: a
+    /// delivery first seen when the clock reads `ts - future` (a sender's clock that far
+    /// ahead) passes again until the clock leaves `ts + past`, almost `past + future +
+    /// 1` s later. The shortest retention allowed must outlast that.
+    #[test]
+    fn the_minimum_retention_outlasts_every_replay_the_tolerance_accepts() {
+        use crate::dedup::{Claim, DedupStore as _, ManualTime, MemoryStore};
+        fn block_on<F: std::future::Future>(f: F) -> F::Output {
+            let mut f = std::pin::pin!(f);
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            loop {
+                if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                    return v;
+                }
+            }
+        }
+        let body = br#"{"id":"evt_1"}"#;
+        let (_, headers) = signed(Stripe, "whsec_x", body, None);
+        let clock = crate::ManualClock::new(NOW - 300);
+        let verifier = Verifier::builder(Stripe)
+            .secret("whsec_x")
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let tolerance = verifier.tolerance();
+        // The shortest retention the configuration accepts.
+        let config = DedupConfig::new()
+            .with_retention(DedupConfig::min_retention(tolerance))
+            .with_lease(Duration::from_secs(1));
+        config.validate(tolerance).unwrap();
+        let time = ManualTime::new();
+        let store = MemoryStore::builder()
+            .with_time(time.clone())
+            .build()
+            .unwrap();
+        // First delivery, at the very start of the second the clock reads `ts - 300`.
+        let req = Request {
+            headers: &headers,
+            body,
+            url: None,
+        };
+        let first = verifier.verify_request(&req).unwrap();
+        let key = config.key_for(&first, &req).unwrap();
+        let Claim::New(token) = block_on(store.claim(&key, config.lease())).unwrap() else {
+            panic!("first claim");
+        };
+        assert!(block_on(store.complete(&key, &token, config.retention_for(tolerance))).unwrap());
+        // A replay 600.5 s later: the clock reads `ts + 300`, still inside the tolerance.
+        time.advance(Duration::from_millis(600_500));
+        clock.set(NOW + 300);
+        let replay = verifier.verify_request(&req).unwrap();
+        assert_eq!(config.key_for(&replay, &req), Some(key.clone()));
+        assert_eq!(
+            block_on(store.claim(&key, config.lease())).unwrap(),
+            Claim::Completed,
+            "a replay the tolerance accepts must still be a duplicate"
+        );
     }
 
     #[test]
