@@ -190,6 +190,7 @@ mod tests {
     use hmac::digest::block_api::CoreProxy;
 
     use super::*;
+    #[cfg(feature = "ed25519")]
     use base64::engine::general_purpose::STANDARD as B64;
 
     fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
