@@ -6,6 +6,8 @@
 //! every option and rule (the actix-web middleware uses the same guard):
 //!
 //! ```
+//! # #[cfg(feature = "axum")]
+//! # fn main() -> Result<(), hookwarden_core::ConfigError> {
 //! use axum::{Router, routing::post};
 //! use hookwarden_core::{receive::Guard, schemes::Github, Verifier};
 //! use hookwarden_tower::{VerifiedWebhook, WebhookLayer};
@@ -18,7 +20,9 @@
 //! let verifier = Verifier::builder(Github::new()).secret("It's a Secret to Everybody").build()?;
 //! let guard = Guard::builder(verifier).build()?; // in-memory dedup, 1 MiB body limit
 //! let app: Router = Router::new().route("/hooks/github", post(handler)).layer(WebhookLayer::new(guard));
-//! # Ok::<(), hookwarden_core::ConfigError>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "axum"))] fn main() {}
 //! ```
 //!
 //! Order of work per request: peer IP allowlist → `Content-Length` over the limit →
