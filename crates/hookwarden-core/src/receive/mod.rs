@@ -166,11 +166,9 @@ impl<S: DedupStore> fmt::Debug for Guard<S> {
 /// `url` with the password of its user information, if any, replaced by `***`: a
 /// public URL may carry basic-auth credentials (Twilio signs them with the URL).
 fn shown_url(url: &str) -> Cow<'_, str> {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+    let Some((scheme_end, authority)) = url_authority(url) else {
         return Cow::Borrowed(url);
     };
-    let rest = &url[scheme_end..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let Some(at) = authority.rfind('@') else {
         return Cow::Borrowed(url);
     };
@@ -182,6 +180,17 @@ fn shown_url(url: &str) -> Cow<'_, str> {
         )),
         None => Cow::Borrowed(url),
     }
+}
+
+/// Where `url`'s authority starts (after `scheme://`), and the authority itself (up to
+/// the path, query or fragment). `None` without a `://`.
+fn url_authority(url: &str) -> Option<(usize, &str)> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    Some((
+        start,
+        &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())],
+    ))
 }
 
 impl Guard<MemoryStore> {
@@ -964,24 +973,21 @@ impl<S: DedupStore> GuardBuilder<S> {
             )));
         }
         if let Some(url) = &self.public_url {
-            let Some(rest) = url
-                .strip_prefix("https://")
-                .or_else(|| url.strip_prefix("http://"))
-            else {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(ConfigError::new(
                     "the public URL must start with https:// or http://",
                 ));
-            };
+            }
+            let authority = url_authority(url).map_or("", |(_, authority)| authority);
             // The request's path and query are appended: the base has neither a
             // query nor a fragment of its own, and has a host (not only user
             // information or a port).
-            let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
             let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
             if host_port.is_empty() || host_port.starts_with(':') {
                 return Err(ConfigError::new("the public URL has no host"));
             }
-            if rest.contains(['?', '#'])
-                || rest.contains(|c: char| c.is_whitespace() || c.is_control())
+            if url.contains(['?', '#'])
+                || url.contains(|c: char| c.is_whitespace() || c.is_control())
             {
                 return Err(ConfigError::new(
                     "the public URL must not hold a query, a fragment, a space or a control \
