@@ -8,10 +8,19 @@
 //! into the request, three header look-ups, the MAC) is the difference between this
 //! mode and `bare`; hookwarden's own cost beyond that is the difference between it and
 //! `verify` / `layer`.
+//!
+//! With a [`Seen`] set (`--mode floordedup`), the floor also remembers each verified
+//! delivery id and answers a repeat 200 without calling the handler: the least an
+//! in-memory dedup can do (one insert into a growing set under a lock; no in-flight
+//! state, no completion, no expiry, no bound), so a lower bound on what verification
+//! plus dedup costs, which is what issue #4's and #5's throughput target measures.
 
+use std::collections::HashSet;
 use std::future::Future;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use base64::Engine as _;
@@ -83,9 +92,69 @@ pub fn check(
 /// as a middleware on `http` types does.
 #[must_use]
 pub fn check_headers(mac: &Hmac<Sha256>, headers: &http::HeaderMap, body: &[u8]) -> bool {
+    verified_id(mac, headers, body).is_some()
+}
+
+/// The delivery id when [`check_headers`] passes.
+#[must_use]
+pub fn verified_id<'h>(
+    mac: &Hmac<Sha256>,
+    headers: &'h http::HeaderMap,
+    body: &[u8],
+) -> Option<&'h [u8]> {
     match look_up(headers) {
-        (Some(id), Some(ts), Some(sig)) => check(mac, id, ts, sig, body),
-        _ => false,
+        (Some(id), Some(ts), Some(sig)) if check(mac, id, ts, sig, body) => Some(id),
+        _ => None,
+    }
+}
+
+/// Passes a `u64` through as its own hash (the set holds hashes already).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The delivery ids a floor has let through: 64-bit hashes in one locked set (the
+/// least an in-memory dedup can hold; no expiry, no bound).
+#[derive(Debug, Default)]
+pub struct Seen {
+    ids: Mutex<HashSet<u64, BuildHasherDefault<Identity>>>,
+    hasher: std::hash::RandomState,
+}
+
+impl Seen {
+    /// `true` the first time `id` is offered, `false` after.
+    pub fn first(&self, id: &[u8]) -> bool {
+        let hash = self.hasher.hash_one(id);
+        self.ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(hash)
+    }
+
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -105,14 +174,14 @@ pub fn look_up(headers: &http::HeaderMap) -> (Value<'_>, Value<'_>, Value<'_>) {
 
 pub mod axum {
     //! The floor as a hand-written tower middleware in front of an axum router.
-    use super::{BODY_CAP, Context, Future, Hmac, Pin, Poll, Sha256, check_headers};
+    use super::{Arc, BODY_CAP, Context, Future, Hmac, Pin, Poll, Seen, Sha256, verified_id};
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use axum::response::{IntoResponse, Response};
 
-    /// The layer.
+    /// The layer: the prepared HMAC, and the set of ids seen when it deduplicates.
     #[derive(Clone)]
-    pub struct FloorLayer(pub Hmac<Sha256>);
+    pub struct FloorLayer(pub Hmac<Sha256>, pub Option<Arc<Seen>>);
 
     impl std::fmt::Debug for FloorLayer {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,6 +195,7 @@ pub mod axum {
             Floor {
                 inner,
                 mac: self.0.clone(),
+                seen: self.1.clone(),
             }
         }
     }
@@ -135,6 +205,7 @@ pub mod axum {
     pub struct Floor<S> {
         inner: S,
         mac: Hmac<Sha256>,
+        seen: Option<Arc<Seen>>,
     }
 
     impl<S> std::fmt::Debug for Floor<S> {
@@ -162,13 +233,17 @@ pub mod axum {
             let clone = self.inner.clone();
             let mut inner = std::mem::replace(&mut self.inner, clone);
             let mac = self.mac.clone();
+            let seen = self.seen.clone();
             Box::pin(async move {
                 let (parts, body) = req.into_parts();
                 let Ok(bytes) = axum::body::to_bytes(body, BODY_CAP).await else {
                     return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response());
                 };
-                if !check_headers(&mac, &parts.headers, &bytes) {
+                let Some(id) = verified_id(&mac, &parts.headers, &bytes) else {
                     return Ok(StatusCode::UNAUTHORIZED.into_response());
+                };
+                if seen.is_some_and(|seen| !seen.first(id)) {
+                    return Ok(StatusCode::OK.into_response());
                 }
                 inner
                     .call(Request::from_parts(parts, Body::from(bytes)))
@@ -180,7 +255,7 @@ pub mod axum {
 
 pub mod actix {
     //! The floor as a hand-written actix-web middleware.
-    use super::{BODY_CAP, Future, Hmac, Pin, Rc, Sha256, check};
+    use super::{Arc, BODY_CAP, Future, Hmac, Pin, Rc, Seen, Sha256, check};
     use actix_web::body::EitherBody;
     use actix_web::dev::{
         Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
@@ -188,9 +263,10 @@ pub mod actix {
     use actix_web::{Error, HttpMessage as _, HttpResponse};
     use futures_util::StreamExt as _;
 
-    /// The middleware factory.
+    /// The middleware factory: the prepared HMAC, and the set of ids seen when it
+    /// deduplicates.
     #[derive(Clone)]
-    pub struct FloorMiddleware(pub Hmac<Sha256>);
+    pub struct FloorMiddleware(pub Hmac<Sha256>, pub Option<Arc<Seen>>);
 
     impl std::fmt::Debug for FloorMiddleware {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,6 +289,7 @@ pub mod actix {
             std::future::ready(Ok(Floor {
                 service: Rc::new(service),
                 mac: self.0.clone(),
+                seen: self.1.clone(),
             }))
         }
     }
@@ -221,6 +298,7 @@ pub mod actix {
     pub struct Floor<S> {
         service: Rc<S>,
         mac: Hmac<Sha256>,
+        seen: Option<Arc<Seen>>,
     }
 
     impl<S> std::fmt::Debug for Floor<S> {
@@ -246,6 +324,7 @@ pub mod actix {
         fn call(&self, mut req: ServiceRequest) -> Self::Future {
             let service = Rc::clone(&self.service);
             let mac = self.mac.clone();
+            let seen = self.seen.clone();
             Box::pin(async move {
                 let mut payload = req.take_payload();
                 let mut body = actix_web::web::BytesMut::new();
@@ -260,16 +339,19 @@ pub mod actix {
                 let body = body.freeze();
                 let headers = req.headers();
                 let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-                let ok = match (
+                let id = match (
                     get("webhook-id"),
                     get("webhook-timestamp"),
                     get("webhook-signature"),
                 ) {
-                    (Some(id), Some(ts), Some(sig)) => check(&mac, id, ts, sig, &body),
-                    _ => false,
+                    (Some(id), Some(ts), Some(sig)) if check(&mac, id, ts, sig, &body) => id,
+                    _ => {
+                        let reply = HttpResponse::Unauthorized().finish();
+                        return Ok(req.into_response(reply).map_into_right_body());
+                    }
                 };
-                if !ok {
-                    let reply = HttpResponse::Unauthorized().finish();
+                if seen.is_some_and(|seen| !seen.first(id)) {
+                    let reply = HttpResponse::Ok().finish();
                     return Ok(req.into_response(reply).map_into_right_body());
                 }
                 req.set_payload(Payload::from(body));
@@ -314,5 +396,15 @@ mod tests {
         let mut missing = headers.clone();
         missing.remove("webhook-signature");
         assert!(!check_headers(&mac, &missing, &body));
+    }
+
+    /// `floordedup` lets an id through once.
+    #[test]
+    fn the_seen_set_lets_each_id_through_once() {
+        let seen = Seen::default();
+        assert!(seen.first(b"msg_1"));
+        assert!(seen.first(b"msg_2"));
+        assert!(!seen.first(b"msg_1"));
+        assert_eq!(seen.len(), 2);
     }
 }

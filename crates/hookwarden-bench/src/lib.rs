@@ -1,12 +1,12 @@
 //! Benchmarks and load tools for hookwarden; not published.
 //!
-//! - `bench-server --framework axum|actix --mode bare|hmac|floor|verify|nullstore|layer [--addr A]
+//! - `bench-server --framework axum|actix --mode bare|hmac|floor|floordedup|verify|nullstore|layer [--addr A]
 //!   [--threads T]`: an app answering `POST /hooks` with a bare bytes handler, the same
 //!   handler computing a raw prekeyed HMAC-SHA256 of the body (`hmac`), or the handler
 //!   behind hookwarden (Standard Webhooks verification + in-memory dedup, `layer`;
 //!   without dedup, `verify`), or behind a hand-written middleware that only checks the
-//!   signature (`floor`, [`floor`]), or `layer` with a store that remembers nothing
-//!   (`nullstore`).
+//!   signature (`floor`, [`floor`]; `floordedup` also lets each id through once), or
+//!   `layer` with a store that remembers nothing (`nullstore`).
 //! - `bench-load --addr A [--requests N] [--connections C]`: signs N unique 1 KiB
 //!   deliveries up front, sends them over C keep-alive connections, prints req/s.
 //! - `bench-compare --a A --b B [--rounds R] [--batch N] [--connections C]`: the same

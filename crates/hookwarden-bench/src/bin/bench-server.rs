@@ -7,7 +7,9 @@
 //! (the bare handler behind a hand-written middleware that reads the body, checks the
 //! signature and puts the body back: what any verifying middleware pays) or
 //! `--mode nullstore` (`layer` with a store that remembers nothing: what the dedup
-//! steps cost beyond the memory store's own work).
+//! steps cost beyond the memory store's own work) or `--mode floordedup` (`floor`
+//! that also lets each delivery id through once: the least verification plus an
+//! in-memory dedup can cost).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -101,11 +103,16 @@ fn axum(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error
         "nullstore" => router.layer(hookwarden_tower::WebhookLayer::new(null_guard()?)),
         "floor" => router.layer(hookwarden_bench::floor::axum::FloorLayer(
             hookwarden_bench::floor::prekeyed(),
+            None,
+        )),
+        "floordedup" => router.layer(hookwarden_bench::floor::axum::FloorLayer(
+            hookwarden_bench::floor::prekeyed(),
+            Some(std::sync::Arc::default()),
         )),
         "layer" | "verify" => router.layer(hookwarden_tower::WebhookLayer::new(guard(mode)?)),
         other => {
             return Err(format!(
-                "unknown mode {other}: bare, hmac, floor, verify, nullstore or layer"
+                "unknown mode {other}: bare, hmac, floor, floordedup, verify, nullstore or layer"
             )
             .into());
         }
@@ -138,18 +145,20 @@ async fn actix_hmac_handler(
 fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     use actix_web::{App, HttpServer, middleware::Condition, web};
     let layer = match mode {
-        "bare" | "hmac" | "floor" | "nullstore" => false,
+        "bare" | "hmac" | "floor" | "floordedup" | "nullstore" => false,
         "layer" | "verify" => true,
         other => {
             return Err(format!(
-                "unknown mode {other}: bare, hmac, floor, verify, nullstore or layer"
+                "unknown mode {other}: bare, hmac, floor, floordedup, verify, nullstore or layer"
             )
             .into());
         }
     };
     let guard = guard(mode)?;
     let hmac = mode == "hmac";
-    let floor = mode == "floor";
+    let floor = mode == "floor" || mode == "floordedup";
+    // One set for every worker, as one store serves a multi-threaded server.
+    let seen = (mode == "floordedup").then(std::sync::Arc::default);
     let nullstore = mode == "nullstore";
     let null_guard = null_guard()?;
     let mac = web::Data::new(prekeyed());
@@ -170,6 +179,7 @@ fn actix(mode: &str, addr: &str, threads: usize) -> Result<(), Box<dyn std::erro
                         floor,
                         hookwarden_bench::floor::actix::FloorMiddleware(
                             hookwarden_bench::floor::prekeyed(),
+                            seen.clone(),
                         ),
                     ))
                     .wrap(Condition::new(
