@@ -228,7 +228,7 @@ mod tests {
     /// Bytes held per request in flight, and moved into the box on every request:
     /// each step's state is dropped before the next step's (the parsed headers, 600
     /// bytes, before the claim; the admission's future holds the claim only). With
-    /// every step's state kept to the end, this future was 3,344 bytes (now 1,712).
+    /// every step's state kept to the end, this future was 3,344 bytes (now 1,680).
     #[test]
     fn the_response_future_is_sized_by_its_largest_step() {
         let verifier = Verifier::builder(StandardWebhooks::new())

@@ -72,23 +72,39 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// A verified delivery, as the handler sees it (in the request's extensions).
-#[derive(Debug, Clone)]
+///
+/// Cheap to clone (shared): one pointer moves through the pipeline's steps, not the
+/// 280 bytes of what verification found (`the_pipeline_moves_small_values`).
+#[derive(Clone)]
 pub struct Delivery {
+    inner: Arc<DeliveryParts>,
+}
+
+struct DeliveryParts {
     verified: Verified<'static>,
     dedup_key: Option<DedupKey>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("verified", &self.inner.verified)
+            .field("dedup_key", &self.inner.dedup_key)
+            .finish()
+    }
 }
 
 impl Delivery {
     /// What verification found: scheme, matched secret, timestamp, delivery id.
     #[must_use]
     pub fn verified(&self) -> &Verified<'static> {
-        &self.verified
+        &self.inner.verified
     }
 
     /// The dedup key claimed for this delivery (`None` when dedup is off).
     #[must_use]
     pub fn dedup_key(&self) -> Option<&DedupKey> {
-        self.dedup_key.as_ref()
+        self.inner.dedup_key.as_ref()
     }
 }
 
@@ -222,7 +238,8 @@ impl Guard<MemoryStore> {
 #[must_use = "finish the admission with the handler's status"]
 pub struct Admitted<S: DedupStore> {
     delivery: Option<Delivery>,
-    report: Option<ReportOnly>,
+    /// Boxed: report-only is the rare mode, and the admission moves on every request.
+    report: Option<Box<ReportOnly>>,
     claim: Option<ClaimGuard<S>>,
     retention: Duration,
 }
@@ -264,7 +281,7 @@ impl<S: DedupStore> Admitted<S> {
     /// In report-only mode, the rejection that was not enforced.
     #[must_use]
     pub fn report(&self) -> Option<&ReportOnly> {
-        self.report.as_ref()
+        self.report.as_deref()
     }
 
     /// Take the delivery out, to put it in the request's extensions.
@@ -274,7 +291,7 @@ impl<S: DedupStore> Admitted<S> {
 
     /// Take the report-only finding out, to put it in the request's extensions.
     pub fn take_report(&mut self) -> Option<ReportOnly> {
-        self.report.take()
+        self.report.take().map(|r| *r)
     }
 
     /// Record the handler's outcome: a 2xx `status` completes the claim (later
@@ -332,7 +349,7 @@ pub enum Checked {
 #[derive(Debug)]
 pub struct CheckedDelivery {
     delivery: Option<Delivery>,
-    report: Option<ReportOnly>,
+    report: Option<Box<ReportOnly>>,
 }
 
 /// The result of [`Guard::claim`].
@@ -580,7 +597,7 @@ impl<S: DedupStore> Guard<S> {
                 }
                 return Checked::Verified(CheckedDelivery {
                     delivery: None,
-                    report: Some(ReportOnly { rejection }),
+                    report: Some(Box::new(ReportOnly { rejection })),
                 });
             }
             Err(rejection) => return Checked::Respond(self.reject(rejection)),
@@ -605,7 +622,7 @@ impl<S: DedupStore> Guard<S> {
                 // Report-only refuses nothing: the handler runs, told why it would not.
                 Some(Err(rejection)) if i.report_only => {
                     log_rejection(scheme, &rejection, true);
-                    report = Some(ReportOnly { rejection });
+                    report = Some(Box::new(ReportOnly { rejection }));
                     break;
                 }
                 Some(Err(rejection)) => return Checked::Respond(self.reject(rejection)),
@@ -621,8 +638,10 @@ impl<S: DedupStore> Guard<S> {
             .and_then(|_| i.dedup.key_for(&verified, &req));
         Checked::Verified(CheckedDelivery {
             delivery: Some(Delivery {
-                verified,
-                dedup_key,
+                inner: Arc::new(DeliveryParts {
+                    verified,
+                    dedup_key,
+                }),
             }),
             report,
         })
@@ -641,7 +660,7 @@ impl<S: DedupStore> Guard<S> {
         let retention = i.dedup.retention_for(i.verifier.tolerance());
         let store = match (
             &i.store,
-            delivery.as_ref().and_then(|d| d.dedup_key.clone()),
+            delivery.as_ref().and_then(|d| d.inner.dedup_key.clone()),
         ) {
             (Some(store), Some(key)) if !i.report_only => Some((store, key)),
             _ => None,
@@ -1291,30 +1310,50 @@ mod tests {
         }
     }
 
+    /// What moves from step to step on every request is small: the delivery is one
+    /// shared pointer, the rare report-only finding is boxed. (The delivery was 280
+    /// bytes, the checked delivery 344, the admission 464: copied about 20 times per
+    /// request between the pipeline's steps and an adapter's future, by a `perf
+    /// probe` on `memcpy`.)
+    #[test]
+    fn the_pipeline_moves_small_values() {
+        use std::mem::size_of;
+        eprintln!(
+            "Delivery {} CheckedDelivery {} Checked {} Admitted {} Admission {} Reply {}",
+            size_of::<Delivery>(),
+            size_of::<CheckedDelivery>(),
+            size_of::<Checked>(),
+            size_of::<Admitted<MemoryStore>>(),
+            size_of::<Admission<MemoryStore>>(),
+            size_of::<Reply>()
+        );
+        assert_eq!(size_of::<Delivery>(), size_of::<usize>());
+        assert!(size_of::<CheckedDelivery>() <= 2 * size_of::<usize>());
+        assert!(size_of::<Checked>() <= size_of::<Reply>() + size_of::<usize>());
+        assert!(size_of::<Admitted<MemoryStore>>() <= 160);
+        assert!(size_of::<Admission<MemoryStore>>() <= 168);
+    }
+
     /// The adapters keep these futures in theirs, one per request in flight. As
     /// `async fn`s they held their argument twice (the argument and the parts taken
-    /// from it): 728 and 1,216 bytes; now 440 and 432 (`-Zprint-type-sizes`).
+    /// from it): 728 and 1,216 bytes; then 440 and 432 (`-Zprint-type-sizes`); the
+    /// claim future is 176 since the delivery is shared.
     #[test]
     fn the_claim_and_finish_futures_do_not_hold_their_input_twice() {
         let guard = Guard::builder(github()).build().unwrap();
         let checked = checked_delivery(&guard);
         let claim = guard.claim(checked);
         let size = std::mem::size_of_val(&claim);
-        assert!(
-            size < 2 * std::mem::size_of::<CheckedDelivery>(),
-            "claim future: {size} bytes"
-        );
+        // The delivery, the key and the store's claim future (176 bytes; 440 when the
+        // delivery was held inline, 728 as an `async fn`).
+        assert!(size <= 192, "claim future: {size} bytes");
         let Admission::Proceed(admitted) = block_on(claim) else {
             panic!("not admitted");
         };
         let finish = admitted.finish(200);
         let size = std::mem::size_of_val(&finish);
-        // The claim and the store's future, not the admission.
-        assert!(
-            size < std::mem::size_of::<Admitted<MemoryStore>>()
-                + std::mem::size_of::<ClaimGuard<MemoryStore>>(),
-            "finish future: {size} bytes"
-        );
+        // The claim and the store's future, not the admission (432 bytes).
+        assert!(size <= 448, "finish future: {size} bytes");
         block_on(finish);
     }
 
