@@ -108,6 +108,16 @@ impl Req {
         self.headers.push((name.into(), value.into()));
         self
     }
+    /// A second `name` header after the ones already there (as a proxy appends one).
+    fn also(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// A `name` header before the ones already there.
+    fn before(mut self, name: &str, value: &str) -> Self {
+        self.headers.insert(0, (name.into(), value.into()));
+        self
+    }
     fn body_bytes(mut self, body: &[u8]) -> Self {
         self.chunks = vec![body.to_vec()];
         self
@@ -296,6 +306,55 @@ fn table() -> Vec<Case> {
                     signed_at("msg_1", BODY, NOW - 300),
                     OK,
                     handled(200, ok_body("msg_1")),
+                ),
+            ],
+        ),
+        case(
+            "a repeated header: its first value is the one verified and keyed",
+            Opts::default(),
+            vec![
+                // A second id after the signed one changes neither the verification
+                // nor the dedup key.
+                one(
+                    signed("msg_1", BODY).also("webhook-id", "msg_2"),
+                    OK,
+                    handled(200, ok_body("msg_1")),
+                ),
+                one(signed("msg_1", BODY), OK, duplicate()),
+                one(
+                    signed("msg_1", BODY).also("webhook-id", "msg_3"),
+                    OK,
+                    duplicate(),
+                ),
+                // One before it is the id read: not what was signed.
+                one(
+                    signed("msg_4", BODY).before("webhook-id", "msg_1"),
+                    OK,
+                    rejected(401, "signature_mismatch", "unauthorized\n"),
+                ),
+                // The timestamp checked is the one signed: a fresh one after a stale
+                // signed one does not pass, a stale one after a fresh one is not read.
+                one(
+                    signed_at("msg_5", BODY, NOW - 301).also("webhook-timestamp", &NOW.to_string()),
+                    OK,
+                    rejected(401, "timestamp_too_old", "unauthorized\n"),
+                ),
+                one(
+                    signed("msg_6", BODY).also("webhook-timestamp", &(NOW - 301).to_string()),
+                    OK,
+                    handled(200, ok_body("msg_6")),
+                ),
+                // A second signature header is not read; a first one that does not
+                // match is refused.
+                one(
+                    signed("msg_7", BODY).also("webhook-signature", "v1,AAAA"),
+                    OK,
+                    handled(200, ok_body("msg_7")),
+                ),
+                one(
+                    signed("msg_8", BODY).before("webhook-signature", "v1,AAAA"),
+                    OK,
+                    rejected(401, "signature_mismatch", "unauthorized\n"),
                 ),
             ],
         ),
