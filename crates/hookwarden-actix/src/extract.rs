@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use actix_web::body::{BodyStream, to_bytes};
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
@@ -55,6 +56,10 @@ pub struct Webhook<T>(pub T, pub Delivery);
 
 /// Why a webhook extractor failed. Rendered as a short `text/plain` response by
 /// [`ResponseError`].
+///
+/// A `std::error::Error + Send + Sync + 'static` (it goes into `anyhow::Error` or a
+/// `Box<dyn Error + Send + Sync>`), whose [`source`](std::error::Error::source) is
+/// serde's or actix's error when it wraps one.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -66,7 +71,7 @@ pub enum WebhookError {
     /// The JSON does not match the expected type. Status 422.
     UnexpectedJson(serde_json::Error),
     /// The body could not be read. Status 400.
-    Body(actix_web::Error),
+    Body(PayloadError),
 }
 
 impl fmt::Display for WebhookError {
@@ -88,7 +93,8 @@ impl std::error::Error for WebhookError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::InvalidJson(e) | Self::UnexpectedJson(e) => Some(e),
-            Self::MiddlewareMissing | Self::Body(_) => None,
+            Self::Body(e) => Some(e),
+            Self::MiddlewareMissing => None,
         }
     }
 }
@@ -150,7 +156,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Webhook<T> {
             // The middleware put back the bytes it read within the guard's limit.
             let bytes = to_bytes(BodyStream::new(payload))
                 .await
-                .map_err(|e| WebhookError::Body(actix_web::error::ErrorBadRequest(e)))?;
+                .map_err(WebhookError::Body)?;
             let value = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
                 serde_json::error::Category::Data => WebhookError::UnexpectedJson(e),
                 _ => WebhookError::InvalidJson(e),

@@ -198,6 +198,36 @@ async fn extractor_errors_map_to_statuses() {
     );
 }
 
+/// The extractors' error can go where any error goes: `anyhow::Error`, `Box<dyn Error +
+/// Send + Sync>`, another thread. It held an `actix_web::Error` (neither `Send` nor
+/// `Sync`), and its body error was not its `source()` (the tower crate's is).
+#[actix_web::test]
+async fn the_extractor_error_is_a_send_sync_error_with_its_cause() {
+    use std::error::Error;
+    fn a_thread_safe_error<E: Error + Send + Sync + 'static>(e: E) -> Box<dyn Error + Send + Sync> {
+        Box::new(e)
+    }
+    let e = a_thread_safe_error(WebhookError::Body(
+        actix_web::error::PayloadError::Incomplete(None),
+    ));
+    assert!(
+        e.source()
+            .is_some_and(|s| s.is::<actix_web::error::PayloadError>()),
+        "{e:?}"
+    );
+    let json = serde_json::from_slice::<u8>(b"x").unwrap_err();
+    assert!(
+        a_thread_safe_error(WebhookError::InvalidJson(json))
+            .source()
+            .is_some()
+    );
+    assert!(
+        a_thread_safe_error(WebhookError::MiddlewareMissing)
+            .source()
+            .is_none()
+    );
+}
+
 #[actix_web::test]
 async fn an_invalid_responder_content_type_is_replaced_not_a_panic() {
     use hookwarden_core::receive::Reply;

@@ -168,4 +168,12 @@ mod tests {
         );
         assert!(WebhookRejection::LayerMissing.source().is_none());
     }
+
+    /// As the actix crate's `WebhookError`: it goes into `anyhow::Error` or a
+    /// `Box<dyn Error + Send + Sync>`.
+    #[test]
+    fn the_rejection_is_a_thread_safe_error() {
+        fn thread_safe<E: std::error::Error + Send + Sync + 'static>() {}
+        thread_safe::<WebhookRejection>();
+    }
 }
