@@ -907,7 +907,7 @@ fn label(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Rejected(r) => format!("rejected:{}", r.reason()),
         Outcome::Duplicate => "duplicate".into(),
-        Outcome::Challenge(name) => format!("challenge:{name}"),
+        Outcome::Challenge(challenge) => format!("challenge:{}", challenge.name()),
         other => format!("{other:?}"),
     }
 }

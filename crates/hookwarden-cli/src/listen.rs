@@ -356,7 +356,8 @@ async fn report(state: &State, req: Request, next: Next) -> Response {
                 ));
             }
         }
-        Some(Outcome::Challenge(name)) => {
+        Some(Outcome::Challenge(challenge)) => {
+            let name = challenge.name();
             if state.json {
                 print_line(
                     &json!({"event": "challenge", "name": name, "status": status}).to_string(),

@@ -376,7 +376,7 @@ async fn a_verified_slack_challenge_is_answered_without_the_handler() {
         send(&app, request(&signed("msg_c", body, NOW), &body[..])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
-    assert!(matches!(outcome, Some(Outcome::Challenge(_))));
+    assert_eq!(outcome, Some(Outcome::Challenge(Challenge::Slack)));
     // Unsigned, the challenge is refused like anything else.
     let (status, _, _, _) = send(&app, request(&[], &body[..])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -140,7 +140,7 @@ impl Challenge {
             content_type,
             body: answer,
             retry_after: None,
-            outcome: Outcome::Challenge(self.name()),
+            outcome: Outcome::Challenge(self),
         }))
     }
 }

@@ -1496,11 +1496,7 @@ mod tests {
             match check(&signed, peer) {
                 Checked::Respond(reply) => assert_eq!(
                     (reply.status, &reply.body[..], reply.outcome),
-                    (
-                        200,
-                        &b"c-123"[..],
-                        Outcome::Challenge("slack_url_verification")
-                    ),
+                    (200, &b"c-123"[..], Outcome::Challenge(Challenge::Slack)),
                     "peer {peer:?}"
                 ),
                 other => panic!("peer {peer:?}: challenge not answered: {other:?}"),

@@ -110,7 +110,25 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
-/// Why the pipeline answered by itself.
+/// Why the pipeline answered by itself: in the response's extensions, for outer
+/// layers (logging, metrics).
+///
+/// ```
+/// use hookwarden_core::receive::{Challenge, Outcome};
+///
+/// /// A metrics label for a reply the pipeline sent without the handler.
+/// fn label(outcome: &Outcome) -> &'static str {
+///     match outcome {
+///         Outcome::Rejected(rejection) => rejection.reason(),
+///         Outcome::Duplicate => "duplicate",
+///         Outcome::Challenge(Challenge::Slack) => "slack_url_verification",
+///         Outcome::Challenge(challenge) => challenge.name(),
+///         _ => "other",
+///     }
+/// }
+/// assert_eq!(label(&Outcome::Duplicate), "duplicate");
+/// assert_eq!(label(&Outcome::Challenge(Challenge::Zoom)), "zoom_endpoint_url_validation");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -120,7 +138,7 @@ pub enum Outcome {
     /// calling the handler.
     Duplicate,
     /// A provider's endpoint challenge was answered (Slack, Zoom, Twitch, Discord).
-    Challenge(&'static str),
+    Challenge(Challenge),
 }
 
 /// A response decided by the pipeline, in framework-neutral terms; each adapter turns
