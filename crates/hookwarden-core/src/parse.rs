@@ -65,7 +65,22 @@ pub fn split(raw: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
 }
 
 /// A value found by [`json_top_level`].
+///
+/// More kinds of value may be told apart later (`#[non_exhaustive]`): a `match` needs
+/// a `_` arm.
+///
+/// ```compile_fail,E0004
+/// use hookwarden_core::parse::JsonValue;
+/// fn kind(value: &JsonValue<'_>) -> &'static str {
+///     match value {
+///         JsonValue::Str(_) => "string",
+///         JsonValue::Int(_) => "integer",
+///         JsonValue::Other => "other",
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum JsonValue<'a> {
     /// A string (borrowed from the body when it has no escapes).
     Str(Cow<'a, str>),

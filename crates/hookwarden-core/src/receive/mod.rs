@@ -108,8 +108,17 @@ impl Delivery {
     }
 }
 
-/// Whether a request in report-only mode would have been rejected.
+/// Whether a request in report-only mode would have been rejected: in the request's
+/// extensions, for the handler ([`GuardBuilder::with_report_only`]).
+///
+/// Read its fields; fields may be added (`#[non_exhaustive]`):
+///
+/// ```compile_fail,E0639
+/// use hookwarden_core::receive::{Rejection, ReportOnly};
+/// let ReportOnly { rejection } = ReportOnly { rejection: Rejection::InFlight };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReportOnly {
     /// The rejection that was not enforced.
     pub rejection: Rejection,

@@ -144,7 +144,24 @@ pub enum Outcome {
 /// A response decided by the pipeline, in framework-neutral terms; each adapter turns
 /// it into its own response type. The [`Outcome`] goes into the response's extensions
 /// so outer layers (logging, metrics) can see it.
+///
+/// Its fields can be read and changed (a [`Responder`] changes the `default` reply it
+/// is given), and fields may be added: a reply is not built field by field outside
+/// hookwarden (`#[non_exhaustive]`), but from [`Reply::rejected`], [`Reply::duplicate`]
+/// or the reply a responder is given.
+///
+/// ```compile_fail,E0639
+/// use hookwarden_core::receive::{Outcome, Reply};
+/// let reply = Reply {
+///     status: 200,
+///     content_type: "text/plain",
+///     body: "ok".into(),
+///     retry_after: None,
+///     outcome: Outcome::Duplicate,
+/// };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Reply {
     /// The HTTP status.
     pub status: u16,
