@@ -383,17 +383,40 @@ impl VerifierBuilder {
     /// How old a timestamp may be; the future allowance stays as it is. Defaults to
     /// the past allowance of the scheme's tolerance (see [`tolerance`](Self::tolerance),
     /// whose `# Security` note applies).
-    pub fn tolerance_past(self, past: Duration) -> Self {
+    ///
+    /// Takes a `std::time::Duration`, as the guard's and the dedup options do, or a
+    /// [`time::Duration`] (a negative one counts as zero):
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hookwarden_core::{receive::Guard, schemes::Stripe, Verifier};
+    ///
+    /// let verifier = Verifier::builder(Stripe::new())
+    ///     .secret("whsec_test")
+    ///     .tolerance_past(Duration::from_secs(10 * 60))
+    ///     .tolerance_future(hookwarden_core::time::Duration::seconds(30))
+    ///     .build()?;
+    /// let tolerance = verifier.tolerance().expect("Stripe signs a timestamp");
+    /// assert_eq!(tolerance.past(), hookwarden_core::time::Duration::minutes(10));
+    /// assert_eq!(tolerance.future(), hookwarden_core::time::Duration::seconds(30));
+    /// let guard = Guard::builder(verifier)
+    ///     .with_body_timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// # Ok::<(), hookwarden_core::ConfigError>(())
+    /// ```
+    pub fn tolerance_past(self, past: impl TryInto<Duration>) -> Self {
         let future = self.current_tolerance().future();
-        self.tolerance(Tolerance::new(past, future))
+        self.tolerance(Tolerance::new(saturating(past), future))
     }
 
     /// How far ahead a timestamp may be; the past allowance stays as it is. Defaults
     /// to the future allowance of the scheme's tolerance (see
-    /// [`tolerance`](Self::tolerance), whose `# Security` note applies).
-    pub fn tolerance_future(self, future: Duration) -> Self {
+    /// [`tolerance`](Self::tolerance), whose `# Security` note applies). Takes a
+    /// `std::time::Duration` or a [`time::Duration`], as
+    /// [`tolerance_past`](Self::tolerance_past).
+    pub fn tolerance_future(self, future: impl TryInto<Duration>) -> Self {
         let past = self.current_tolerance().past();
-        self.tolerance(Tolerance::new(past, future))
+        self.tolerance(Tolerance::new(past, saturating(future)))
     }
 
     fn current_tolerance(&self) -> Tolerance {
@@ -450,6 +473,12 @@ fn index_error(i: usize, e: &ConfigError) -> ConfigError {
         "secret at index {i} (value not shown): {}",
         e.message()
     ))
+}
+
+/// `duration` as a `time::Duration`: a `std::time::Duration` beyond its range (about
+/// 292 billion years) is the longest one.
+fn saturating(duration: impl TryInto<Duration>) -> Duration {
+    duration.try_into().unwrap_or(Duration::MAX)
 }
 
 /// A verified delivery: which scheme and secret matched, the signed timestamp and the
