@@ -19,16 +19,32 @@ use serde::de::DeserializeOwned;
 ///
 /// Without the middleware (or, in report-only mode, for a request that failed
 /// verification) it fails with [`WebhookError::MiddlewareMissing`] (500); use
-/// `Option<VerifiedWebhook>` in report-only mode.
+/// `Option<VerifiedWebhook>` in report-only mode. There, the rejection the middleware
+/// did not enforce is a [`ReportOnly`](hookwarden_core::receive::ReportOnly) in the
+/// request's extensions (`web::ReqData`).
 ///
 /// ```
 /// use actix_web::web;
 /// use hookwarden_actix::VerifiedWebhook;
+/// use hookwarden_core::receive::ReportOnly;
 ///
 /// async fn handle(VerifiedWebhook(delivery): VerifiedWebhook, body: web::Bytes) -> String {
 ///     format!("{} {}", delivery.verified().scheme(), body.len())
 /// }
-/// # let _ = web::post().to(handle);
+///
+/// // In report-only mode:
+/// async fn report(
+///     verified: Option<VerifiedWebhook>,
+///     report: Option<web::ReqData<ReportOnly>>,
+///     body: web::Bytes,
+/// ) -> &'static str {
+///     if let Some(report) = report {
+///         println!("would be rejected ({}): {} bytes", report.rejection.reason(), body.len());
+///     }
+///     let _ = verified; // `None` when verification failed
+///     "ok"
+/// }
+/// # let _ = (web::post().to(handle), web::post().to(report));
 /// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedWebhook(pub Delivery);

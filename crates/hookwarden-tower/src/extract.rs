@@ -14,7 +14,28 @@ use serde::de::DeserializeOwned;
 ///
 /// Without the layer (or, in report-only mode, for a request that failed
 /// verification) it rejects with 500 and a message saying the layer is missing; use
-/// `Option<VerifiedWebhook>` in report-only mode.
+/// `Option<VerifiedWebhook>` in report-only mode. There, the rejection the layer did
+/// not enforce is a [`ReportOnly`](hookwarden_core::receive::ReportOnly) in the
+/// request's extensions:
+///
+/// ```
+/// use axum::{Extension, Router, body::Bytes, routing::post};
+/// use hookwarden_core::receive::ReportOnly;
+/// use hookwarden_tower::VerifiedWebhook;
+///
+/// async fn handle(
+///     verified: Option<VerifiedWebhook>,
+///     report: Option<Extension<ReportOnly>>,
+///     body: Bytes,
+/// ) -> &'static str {
+///     if let Some(Extension(report)) = report {
+///         println!("would be rejected ({}): {} bytes", report.rejection.reason(), body.len());
+///     }
+///     let _ = verified; // `None` when verification failed
+///     "ok"
+/// }
+/// let app: Router = Router::new().route("/hooks", post(handle));
+/// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedWebhook(pub Delivery);
 

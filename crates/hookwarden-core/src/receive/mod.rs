@@ -101,7 +101,10 @@ impl Delivery {
         &self.inner.verified
     }
 
-    /// The dedup key claimed for this delivery (`None` when dedup is off).
+    /// The dedup key derived for this delivery (`None` when dedup is off). It was
+    /// claimed in the store before the handler ran, except in report-only mode, which
+    /// claims nothing, and with fail-open while the store was unavailable: there the
+    /// handler may see the same key more than once.
     #[must_use]
     pub fn dedup_key(&self) -> Option<&DedupKey> {
         self.inner.dedup_key.as_ref()
@@ -907,7 +910,9 @@ impl<S: DedupStore> GuardBuilder<S> {
     }
 
     /// Report-only: verify and log, but never reject or deduplicate; the handler
-    /// runs, with the unenforced rejection in its extensions. For rollouts. The body
+    /// runs, with the unenforced rejection in its extensions (a [`ReportOnly`]: axum's
+    /// `Option<Extension<ReportOnly>>`, actix-web's `Option<web::ReqData<ReportOnly>>`;
+    /// the verified delivery, when there is one, as usual). For rollouts. The body
     /// limit is still enforced, and an enabled challenge whose signature verified is
     /// still answered, from any address (the provider's endpoint check passes).
     /// Defaults to off.
