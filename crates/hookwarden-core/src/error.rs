@@ -229,3 +229,61 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HeaderKey;
+
+    /// Every kind's status and name, as the adapters answer and the logs report them:
+    /// a kind moved to another status (a 401 answered 400, say) changes what senders
+    /// retry.
+    #[test]
+    fn each_kind_has_its_status_and_name() {
+        let table = [
+            (ErrorKind::MissingHeader, 400, "missing_header"),
+            (ErrorKind::MalformedHeader, 400, "malformed_header"),
+            (
+                ErrorKind::UnsupportedSignatureVersion,
+                400,
+                "unsupported_signature_version",
+            ),
+            (ErrorKind::MalformedBody, 400, "malformed_body"),
+            (ErrorKind::TimestampTooOld, 401, "timestamp_too_old"),
+            (ErrorKind::TimestampTooNew, 401, "timestamp_too_new"),
+            (ErrorKind::SignatureMismatch, 401, "signature_mismatch"),
+            (ErrorKind::UrlRequired, 500, "url_required"),
+        ];
+        for (kind, status, name) in table {
+            assert_eq!((kind.status(), kind.as_str()), (status, name), "{kind:?}");
+            assert_eq!(kind.to_string(), name);
+            let err = VerifyError::new(kind, "d");
+            assert_eq!((err.kind(), err.status()), (kind, status));
+        }
+    }
+
+    #[test]
+    fn display_names_the_header_and_the_skew() {
+        let key = HeaderKey::from_static("webhook-timestamp");
+        assert_eq!(
+            VerifyError::missing(&key).to_string(),
+            "missing_header (webhook-timestamp): required header is missing"
+        );
+        let err = VerifyError::malformed(&key, "not a unix timestamp in seconds");
+        assert_eq!(
+            (err.kind(), err.header(), err.detail()),
+            (
+                ErrorKind::MalformedHeader,
+                Some("webhook-timestamp"),
+                "not a unix timestamp in seconds"
+            )
+        );
+        let stale = VerifyError::new(ErrorKind::TimestampTooOld, "too old")
+            .with_skew(time::Duration::seconds(-301));
+        assert_eq!(
+            stale.to_string(),
+            "timestamp_too_old: too old (timestamp is -301s from now)"
+        );
+        assert_eq!(ConfigError::new("bad").to_string(), "bad");
+    }
+}

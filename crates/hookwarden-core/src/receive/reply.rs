@@ -297,3 +297,113 @@ where
         self(rejection, default)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::StoreError;
+    use crate::error::ErrorKind;
+
+    /// Every rejection's default reply: status, reason, the generic body, and
+    /// `Retry-After` only where the sender is told to come back (409, 503).
+    #[test]
+    fn each_rejection_has_its_status_reason_body_and_retry_after() {
+        let verify = |kind| Rejection::Verify(VerifyError::new(kind, "d"));
+        let table = [
+            (
+                Rejection::IpNotAllowed,
+                403,
+                "ip_not_allowed",
+                "forbidden\n",
+            ),
+            (
+                Rejection::BodyTooLarge { limit: 64 },
+                413,
+                "body_too_large",
+                "payload too large\n",
+            ),
+            (
+                verify(ErrorKind::MissingHeader),
+                400,
+                "missing_header",
+                "bad request\n",
+            ),
+            (
+                verify(ErrorKind::SignatureMismatch),
+                401,
+                "signature_mismatch",
+                "unauthorized\n",
+            ),
+            (
+                verify(ErrorKind::UrlRequired),
+                500,
+                "url_required",
+                "internal error\n",
+            ),
+            (
+                Rejection::InFlight,
+                409,
+                "in_flight",
+                "delivery in progress, retry later\n",
+            ),
+            (
+                Rejection::StoreUnavailable(StoreError::unavailable("down")),
+                503,
+                "store_unavailable",
+                "temporarily unavailable, retry later\n",
+            ),
+            (
+                Rejection::BodyUnreadable,
+                400,
+                "body_unreadable",
+                "bad request\n",
+            ),
+            (
+                Rejection::BodyTimeout,
+                408,
+                "body_timeout",
+                "request timeout\n",
+            ),
+            (
+                Rejection::ChallengeMalformed(Challenge::Twitch),
+                400,
+                "challenge_malformed",
+                "bad request\n",
+            ),
+        ];
+        let after = Duration::from_secs(7);
+        for (rejection, status, reason, body) in table {
+            assert_eq!(
+                (rejection.status(), rejection.reason()),
+                (status, reason),
+                "{rejection:?}"
+            );
+            let reply = Reply::rejected(rejection.clone(), after);
+            assert_eq!(
+                (reply.status, reply.content_type, &reply.body[..]),
+                (status, "text/plain; charset=utf-8", body.as_bytes()),
+                "{rejection:?}"
+            );
+            let retry = matches!(status, 409 | 503).then_some(after);
+            assert_eq!(reply.retry_after, retry, "{rejection:?}");
+            assert_eq!(reply.rejection(), Some(&rejection));
+        }
+    }
+
+    /// The precise reason is for logs: it names the limit, the header, the challenge.
+    #[test]
+    fn display_says_what_was_wrong() {
+        assert_eq!(
+            Rejection::BodyTooLarge { limit: 64 }.to_string(),
+            "body larger than 64 bytes"
+        );
+        assert_eq!(
+            Rejection::ChallengeMalformed(Challenge::Twitch).to_string(),
+            "twitch_webhook_callback_verification challenge without what answers it"
+        );
+        assert_eq!(
+            Rejection::StoreUnavailable(StoreError::timeout("redis claim: no answer")).to_string(),
+            "dedup store error: redis claim: no answer"
+        );
+    }
+}
