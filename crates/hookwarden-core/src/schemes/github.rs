@@ -91,3 +91,53 @@ impl Scheme for Github {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Verifier};
+
+    /// GitHub is the one built-in scheme whose single signature carries a prefix
+    /// (`sha256=`): without it, or with a digest that is not hex, the header is
+    /// malformed (400, header named), before any MAC.
+    #[test]
+    fn a_malformed_signature_header_names_the_header_and_the_problem() {
+        let v = Verifier::builder(Github::new())
+            .secret("s")
+            .build()
+            .unwrap();
+        let hex = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        let sha1 = format!("sha1={}", &hex[..40]);
+        let no_prefix = "signature lacks its expected prefix";
+        let not_hex = "signature is not valid hex";
+        for (value, detail) in [
+            (hex, no_prefix),
+            (sha1.as_str(), no_prefix),
+            ("", no_prefix),
+            ("sha256=", not_hex),
+            ("sha256=zz", not_hex),
+            ("sha256=abc", not_hex),
+        ] {
+            let err = v
+                .verify(&[("X-Hub-Signature-256", value)], b"x", None)
+                .unwrap_err();
+            assert_eq!(
+                (err.kind(), err.header(), err.detail()),
+                (
+                    ErrorKind::MalformedHeader,
+                    Some("x-hub-signature-256"),
+                    detail
+                ),
+                "{value:?}"
+            );
+        }
+        // The legacy SHA-1 header alone is not the signature GitHub's scheme reads.
+        let err = v
+            .verify(&[("X-Hub-Signature", sha1.as_str())], b"x", None)
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.header()),
+            (ErrorKind::MissingHeader, Some("x-hub-signature-256"))
+        );
+    }
+}

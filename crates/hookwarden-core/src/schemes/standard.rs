@@ -686,3 +686,190 @@ mod v1a_tests {
         assert!(err.message().contains("whsk_"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod v1_tests {
+    use super::*;
+    use crate::{ErrorKind, MAX_SIGNATURES, ManualClock, Verifier, sign};
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const NOW: i64 = 1_700_000_000;
+    const BODY: &[u8] = br#"{"type":"invoice.paid"}"#;
+
+    fn verifier<S: Scheme + 'static>(scheme: S) -> Verifier {
+        Verifier::builder(scheme)
+            .secret(SECRET)
+            .clock(ManualClock::new(NOW))
+            .build()
+            .unwrap()
+    }
+
+    fn signed(scheme: &dyn Scheme) -> Vec<(String, String)> {
+        let input = SignInput {
+            body: BODY,
+            timestamp: NOW,
+            id: Some("msg_1"),
+            url: None,
+        };
+        sign(scheme, &SECRET.into(), &input).unwrap()
+    }
+
+    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case(name) {
+                    value
+                } else {
+                    v
+                };
+                (k.clone(), v.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn malformed_headers_name_the_header_and_the_problem() {
+        let v = verifier(StandardWebhooks::new());
+        let headers = signed(&StandardWebhooks::new());
+        let good = headers[2].1.clone();
+        let cases = [
+            (
+                "webhook-timestamp",
+                "yesterday".to_owned(),
+                ErrorKind::MalformedHeader,
+                "not a unix timestamp in seconds",
+            ),
+            (
+                "webhook-timestamp",
+                "-1700000000".to_owned(),
+                ErrorKind::MalformedHeader,
+                "not a unix timestamp in seconds",
+            ),
+            (
+                "webhook-timestamp",
+                "99999999999999999999".to_owned(),
+                ErrorKind::MalformedHeader,
+                "not a unix timestamp in seconds",
+            ),
+            (
+                "webhook-signature",
+                "v1,!!!notbase64".to_owned(),
+                ErrorKind::MalformedHeader,
+                "signature is not valid base64",
+            ),
+            (
+                "webhook-signature",
+                "v2,AAAA v1a,AAAA".to_owned(),
+                ErrorKind::UnsupportedSignatureVersion,
+                "no signature of a supported version",
+            ),
+            // Nothing of a known version either.
+            (
+                "webhook-signature",
+                String::new(),
+                ErrorKind::UnsupportedSignatureVersion,
+                "no signature of a supported version",
+            ),
+            // One more candidate than a request may carry, each well formed.
+            (
+                "webhook-signature",
+                vec![good.as_str(); MAX_SIGNATURES + 1].join(" "),
+                ErrorKind::MalformedHeader,
+                "too many signatures",
+            ),
+        ];
+        for (name, value, kind, detail) in cases {
+            let bad = with(&headers, name, &value);
+            for err in [
+                v.precheck(&bad).unwrap_err(),
+                v.verify(&bad, BODY, None).unwrap_err(),
+            ] {
+                assert_eq!(
+                    (err.kind(), err.header(), err.detail()),
+                    (kind, Some(name), detail),
+                    "{name}: {value:?}"
+                );
+            }
+        }
+        // As many as allowed: the last one, the valid one, still verifies.
+        let mut most = vec!["v1,AAAA"; MAX_SIGNATURES - 1];
+        most.push(&good);
+        v.verify(
+            &with(&headers, "webhook-signature", &most.join(" ")),
+            BODY,
+            None,
+        )
+        .unwrap();
+    }
+
+    /// The limit on candidates is the parser's, in every scheme that reads several.
+    #[test]
+    fn too_many_signatures_in_a_stripe_or_generic_header_are_malformed() {
+        let stripe = crate::schemes::Stripe::new();
+        let hex = "00".repeat(32);
+        let value = format!("t={NOW},{}", vec![format!("v1={hex}"); 9].join(","));
+        let err = verifier(stripe)
+            .precheck(&[("Stripe-Signature", value.as_str())])
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.header(), err.detail()),
+            (
+                ErrorKind::MalformedHeader,
+                Some("stripe-signature"),
+                "too many signatures"
+            )
+        );
+        let generic = crate::schemes::GenericHmac::builder()
+            .signature_header("X-Sig")
+            .separator(',')
+            .build()
+            .unwrap();
+        let value = vec![hex.as_str(); 9].join(",");
+        let err = verifier(generic)
+            .precheck(&[("X-Sig", value.as_str())])
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.header(), err.detail()),
+            (
+                ErrorKind::MalformedHeader,
+                Some("x-sig"),
+                "too many signatures"
+            )
+        );
+    }
+
+    /// Svix lists no required header (either family does), so the shared table never
+    /// removes one: a missing header is named here, in the family the request uses.
+    #[test]
+    fn svix_names_the_missing_header_of_the_family_in_use() {
+        let v = verifier(Svix::new());
+        let svix = signed(&Svix::new());
+        let webhook = signed(&StandardWebhooks::new());
+        for (headers, family) in [(&svix, "svix"), (&webhook, "webhook")] {
+            v.verify(headers, BODY, None).unwrap();
+            for part in ["timestamp", "signature"] {
+                let name = format!("{family}-{part}");
+                let without: Vec<_> = headers.iter().filter(|(k, _)| *k != name).collect();
+                let without: Vec<(&str, &str)> = without
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let err = v.verify(&without, BODY, None).unwrap_err();
+                assert_eq!(
+                    (err.kind(), err.header()),
+                    (ErrorKind::MissingHeader, Some(name.as_str())),
+                    "{family}"
+                );
+            }
+        }
+        // No id of either family: the `svix-` names are the ones asked for.
+        let err = v
+            .verify(&[("webhook-timestamp", "1")], BODY, None)
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.header()),
+            (ErrorKind::MissingHeader, Some("svix-id"))
+        );
+    }
+}
