@@ -769,4 +769,42 @@ mod tests {
             (ErrorKind::TimestampTooOld, 0)
         );
     }
+
+    /// An empty secret is refused by every scheme, named by its position: by the
+    /// default `key_bytes` (raw-string secrets) and by Standard Webhooks' prefix.
+    #[test]
+    fn an_empty_secret_is_refused_by_position() {
+        use crate::schemes::Github;
+        for (scheme, good, empty, why) in [
+            (
+                Arc::new(Github::new()) as Arc<dyn Scheme>,
+                "s3cret",
+                "",
+                "secret is empty",
+            ),
+            (
+                Arc::new(StandardWebhooks::new()),
+                OLD,
+                "whsec_",
+                "secret is empty",
+            ),
+            (
+                Arc::new(StandardWebhooks::new()),
+                OLD,
+                "",
+                "secret is empty",
+            ),
+        ] {
+            let err = Verifier::builder_arc(scheme)
+                .secrets([good, empty])
+                .build()
+                .unwrap_err();
+            assert_eq!(
+                err.message(),
+                format!("secret at index 1 (value not shown): {why}")
+            );
+        }
+        let err = Verifier::builder(Github::new()).build().unwrap_err();
+        assert_eq!(err.message(), "at least one secret is required");
+    }
 }

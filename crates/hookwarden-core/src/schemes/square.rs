@@ -178,7 +178,13 @@ mod tests {
             id: None,
             url: None,
         };
-        assert!(sign(&Square::new(), &KEY.into(), &input).is_err());
+        assert_eq!(
+            sign(&Square::new(), &KEY.into(), &input)
+                .unwrap_err()
+                .message(),
+            "scheme square signs the URL: give one"
+        );
+        assert_eq!(err.status(), 500);
     }
 
     #[test]

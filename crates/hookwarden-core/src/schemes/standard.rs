@@ -637,22 +637,41 @@ mod v1a_tests {
     fn malformed_public_keys_are_config_errors() {
         let (_, pk) = pair(7);
         let (sk, _) = pair(7);
-        for bad in [
-            "whpk_not base64!",
-            "whpk_",
-            "",
-            "whpk_AAEC",
-            &format!("{pk}AAAA"),
-            sk.as_str(),
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        let not_a_point = format!("whpk_{}", B64.encode([2u8; 32]));
+        for (bad, why) in [
+            (
+                "whpk_not base64!",
+                "public key is not valid base64 after `whpk_`",
+            ),
+            ("whpk_", "public key is empty"),
+            ("", "public key is empty"),
+            ("whpk_AAEC", "an Ed25519 public key must be 32 bytes"),
+            (
+                &format!("{pk}AAAA"),
+                "public key is not valid base64 after `whpk_`",
+            ),
+            (
+                &format!("whpk_{}", B64.encode([1u8; 33])),
+                "an Ed25519 public key must be 32 bytes",
+            ),
+            (&not_a_point, "invalid Ed25519 public key"),
+            (
+                sk.as_str(),
+                "public key: a `whsk_` private key signs `v1a` (Ed25519); verifying takes its `whpk_` public key; this one takes `whpk_`",
+            ),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "public key: a `whsec_` secret is for `v1` (HMAC); this one takes `whpk_`",
+            ),
         ] {
             let err = Verifier::builder(StandardWebhooks::ed25519())
                 .secret(bad)
                 .build()
                 .unwrap_err();
-            assert!(
-                err.message().starts_with("secret at index 0"),
-                "{bad}: {err}"
+            assert_eq!(
+                err.message(),
+                format!("secret at index 0 (value not shown): {why}"),
+                "{bad}"
             );
             let body = bad.trim_start_matches("whpk_").trim_start_matches("whsk_");
             if body.len() > 4 {
