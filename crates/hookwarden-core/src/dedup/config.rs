@@ -702,7 +702,10 @@ mod tests {
         let c = DedupConfig::new()
             .with_retention(Duration::from_secs(1200))
             .with_lease(Duration::from_secs(1));
-        assert!(c.validate(Some(t)).is_err());
+        assert_eq!(
+            c.validate(Some(t)).unwrap_err().message(),
+            "dedup retention (1200 s) must be at least twice the timestamp tolerance plus a second (1201 s)"
+        );
         assert_eq!(c.retention_for(Some(t)), Duration::from_secs(1201));
         assert!(c.validate(None).is_ok());
         assert_eq!(c.retention_for(None), Duration::from_secs(1200));
@@ -771,20 +774,39 @@ mod tests {
 
     #[test]
     fn invalid_configurations_are_refused() {
+        let length = "dedup namespace must be 1 to 64 bytes";
+        let chars = "dedup namespace must be printable ASCII without `:` or spaces";
         let bad = [
-            DedupConfig::new().with_namespace(""),
-            DedupConfig::new().with_namespace("a:b"),
-            DedupConfig::new().with_namespace("a b"),
-            DedupConfig::new().with_namespace("n".repeat(65)),
-            DedupConfig::new().with_lease(Duration::ZERO),
-            DedupConfig::new().with_retention(Duration::from_secs(400 * 86_400)),
-            DedupConfig::new()
-                .with_lease(Duration::from_secs(10))
-                .with_retention(Duration::from_secs(5)),
-            DedupConfig::new().with_source(DedupKeySource::JsonPointer("event_id".into())),
+            (DedupConfig::new().with_namespace(""), length),
+            (DedupConfig::new().with_namespace("n".repeat(65)), length),
+            (DedupConfig::new().with_namespace("a:b"), chars),
+            (DedupConfig::new().with_namespace("a b"), chars),
+            (DedupConfig::new().with_namespace("caf\u{e9}"), chars),
+            (
+                DedupConfig::new().with_lease(Duration::ZERO),
+                "dedup lease must be between 1 ms and 365 days",
+            ),
+            (
+                DedupConfig::new().with_retention(Duration::from_secs(400 * 86_400)),
+                "dedup retention must be between 1 ms and 365 days",
+            ),
+            (
+                DedupConfig::new().with_retention(Duration::from_micros(999)),
+                "dedup retention must be between 1 ms and 365 days",
+            ),
+            (
+                DedupConfig::new()
+                    .with_lease(Duration::from_secs(10))
+                    .with_retention(Duration::from_secs(5)),
+                "dedup retention must not be shorter than the lease",
+            ),
+            (
+                DedupConfig::new().with_source(DedupKeySource::JsonPointer("event_id".into())),
+                "dedup JSON pointer must be empty or start with `/`",
+            ),
         ];
-        for c in bad {
-            assert!(c.validate(None).is_err(), "{c:?}");
+        for (c, why) in bad {
+            assert_eq!(c.validate(None).unwrap_err().message(), why, "{c:?}");
         }
         assert!(
             DedupConfig::new()

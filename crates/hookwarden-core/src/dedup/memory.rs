@@ -1116,7 +1116,15 @@ mod tests {
 
     #[test]
     fn zero_capacity_is_refused_and_durations_saturate() {
-        assert!(MemoryStore::builder().with_max_entries(0).build().is_err());
+        assert_eq!(
+            MemoryStore::builder()
+                .with_max_entries(0)
+                .build()
+                .map(|_| ())
+                .unwrap_err()
+                .message(),
+            "the memory store needs room for at least one entry"
+        );
         assert_eq!(nanos(Duration::from_micros(1)), 1000);
         assert_eq!(nanos(Duration::from_millis(5)), 5_000_000);
         assert_eq!(nanos(Duration::MAX), u64::MAX);
