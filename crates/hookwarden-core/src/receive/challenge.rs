@@ -144,3 +144,87 @@ impl Challenge {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schemes::Zoom;
+
+    fn verifier() -> Verifier {
+        Verifier::builder(Zoom::new())
+            .secret("zoom-secret")
+            .build()
+            .expect("verifier")
+    }
+
+    /// A request that announces a challenge without what answers it is refused as
+    /// that challenge (400, the handler not called), for each provider; one that
+    /// does not announce it is not a challenge at all.
+    #[test]
+    fn an_announced_challenge_without_its_answer_is_refused_as_that_challenge() {
+        let v = verifier();
+        let none: [(&str, &str); 0] = [];
+        let twitch = [(
+            "Twitch-Eventsub-Message-Type",
+            "webhook_callback_verification",
+        )];
+        let cases: [(Challenge, &[(&str, &str)], &[u8]); 7] = [
+            (Challenge::Slack, &none, br#"{"type":"url_verification"}"#),
+            (
+                Challenge::Slack,
+                &none,
+                br#"{"type":"url_verification","challenge":7}"#,
+            ),
+            (Challenge::Twitch, &twitch, br#"{"subscription":{}}"#),
+            (Challenge::Twitch, &twitch, br#"{"challenge":null}"#),
+            (
+                Challenge::Zoom,
+                &none,
+                br#"{"event":"endpoint.url_validation","payload":{}}"#,
+            ),
+            (
+                Challenge::Zoom,
+                &none,
+                br#"{"event":"endpoint.url_validation","payload":{"plainToken":1}}"#,
+            ),
+            // A second `event` the JSON parser would read: refused, not answered.
+            (
+                Challenge::Zoom,
+                &none,
+                br#"{"event":"endpoint.url_validation","event":"x","payload":{"plainToken":"t"}}"#,
+            ),
+        ];
+        for (challenge, headers, body) in cases {
+            let got = challenge.answer(&headers, body, &v, 0);
+            assert_eq!(
+                got.map(|r| r.map(|reply| reply.outcome)),
+                Some(Err(Rejection::ChallengeMalformed(challenge))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Not announced: not a challenge (the handler gets it).
+        let other = [("Twitch-Eventsub-Message-Type", "notification")];
+        for (challenge, headers, body) in [
+            (
+                Challenge::Slack,
+                &none[..],
+                &br#"{"type":"event_callback"}"#[..],
+            ),
+            (Challenge::Twitch, &other[..], br#"{"challenge":"c"}"#),
+            (Challenge::Twitch, &none[..], br#"{"challenge":"c"}"#),
+            (
+                Challenge::Zoom,
+                &none[..],
+                br#"{"event":"meeting.started"}"#,
+            ),
+            (Challenge::Discord, &none[..], br#"{"type":2}"#),
+            (Challenge::Discord, &none[..], br#"{"type":"1"}"#),
+        ] {
+            assert!(
+                challenge.answer(&headers, body, &v, 0).is_none(),
+                "{challenge:?}"
+            );
+        }
+    }
+}
