@@ -67,6 +67,8 @@ struct Req {
     declared: bool,
     /// Whether the body stops arriving after its chunks (never ends).
     stalls: bool,
+    /// Whether the body fails after its chunks (the connection breaks off).
+    fails: bool,
     peer: Option<&'static str>,
 }
 
@@ -90,6 +92,7 @@ fn signed_at(id: &str, body: &[u8], ts: i64) -> Req {
         chunks: vec![body.to_vec()],
         declared: true,
         stalls: false,
+        fails: false,
         peer: Some("192.0.2.10"),
     }
 }
@@ -131,6 +134,12 @@ impl Req {
     fn stalled(mut self, chunks: &[&[u8]]) -> Self {
         self = self.chunked(chunks);
         self.stalls = true;
+        self
+    }
+    /// Streamed: the given chunks, then a read error.
+    fn broken(mut self, chunks: &[&[u8]]) -> Self {
+        self = self.chunked(chunks);
+        self.fails = true;
         self
     }
     fn peer(mut self, peer: Option<&'static str>) -> Self {
@@ -267,7 +276,20 @@ fn table() -> Vec<Case> {
             vec![one(
                 signed("msg_1", BODY).without("webhook-signature"),
                 OK,
-                rejected(400, "missing_header", "bad request\n"),
+                rejected(400, "missing_header(webhook-signature)", "bad request\n"),
+            )],
+        ),
+        case(
+            "a signature of no supported version is 400",
+            Opts::default(),
+            vec![one(
+                signed("msg_1", BODY).header("webhook-signature", "v2,AAAA v1a,AAAA"),
+                OK,
+                rejected(
+                    400,
+                    "unsupported_signature_version(webhook-signature)",
+                    "bad request\n",
+                ),
             )],
         ),
         case(
@@ -276,7 +298,7 @@ fn table() -> Vec<Case> {
             vec![one(
                 signed("msg_1", BODY).header("webhook-timestamp", "yesterday"),
                 OK,
-                rejected(400, "malformed_header", "bad request\n"),
+                rejected(400, "malformed_header(webhook-timestamp)", "bad request\n"),
             )],
         ),
         case(
@@ -388,6 +410,19 @@ fn table() -> Vec<Case> {
                     OK,
                     rejected(408, "body_timeout", "request timeout\n"),
                 ),
+                one(signed("msg_1", BODY), OK, handled(200, ok_body("msg_1"))),
+            ],
+        ),
+        case(
+            "a body that breaks off is 400 without the handler; its retry is processed",
+            Opts::default(),
+            vec![
+                one(
+                    signed("msg_1", BODY).broken(&[&BODY[..5]]),
+                    OK,
+                    rejected(400, "body_unreadable", "bad request\n"),
+                ),
+                // Nothing was claimed: the whole retry runs the handler.
                 one(signed("msg_1", BODY), OK, handled(200, ok_body("msg_1"))),
             ],
         ),
@@ -551,7 +586,7 @@ fn table() -> Vec<Case> {
                 one(
                     signed("c_5", slack).without("webhook-signature"),
                     OK,
-                    rejected(400, "missing_header", "bad request\n"),
+                    rejected(400, "missing_header(webhook-signature)", "bad request\n"),
                 ),
                 // Tampered, too.
                 one(
@@ -565,7 +600,11 @@ fn table() -> Vec<Case> {
                 one(
                     signed("c_8", br#"{"type":"url_verification"}"#),
                     OK,
-                    rejected(400, "challenge_malformed", "bad request\n"),
+                    rejected(
+                        400,
+                        "challenge_malformed(slack_url_verification)",
+                        "bad request\n",
+                    ),
                 ),
                 one(
                     signed(
@@ -573,7 +612,23 @@ fn table() -> Vec<Case> {
                         br#"{"event":"endpoint.url_validation","payload":{}}"#,
                     ),
                     OK,
-                    rejected(400, "challenge_malformed", "bad request\n"),
+                    rejected(
+                        400,
+                        "challenge_malformed(zoom_endpoint_url_validation)",
+                        "bad request\n",
+                    ),
+                ),
+                one(
+                    signed("c_10", br#"{"subscription":{}}"#).header(
+                        "twitch-eventsub-message-type",
+                        "webhook_callback_verification",
+                    ),
+                    OK,
+                    rejected(
+                        400,
+                        "challenge_malformed(twitch_webhook_callback_verification)",
+                        "bad request\n",
+                    ),
                 ),
             ],
         ),
@@ -905,6 +960,15 @@ struct Observed {
 
 fn label(outcome: &Outcome) -> String {
     match outcome {
+        // What the rejection names too: the header of a verification failure, the
+        // challenge of a malformed one.
+        Outcome::Rejected(Rejection::Verify(e)) => match e.header() {
+            Some(h) => format!("rejected:{}({h})", e.kind()),
+            None => format!("rejected:{}", e.kind()),
+        },
+        Outcome::Rejected(Rejection::ChallengeMalformed(c)) => {
+            format!("rejected:challenge_malformed({})", c.name())
+        }
         Outcome::Rejected(r) => format!("rejected:{}", r.reason()),
         Outcome::Duplicate => "duplicate".into(),
         Outcome::Challenge(challenge) => format!("challenge:{}", challenge.name()),
@@ -953,11 +1017,18 @@ trait Driver {
     async fn send(&self, req: &Req, tag: &str) -> Observed;
 }
 
-/// The request's body chunks as a stream; one that stalls never ends.
-fn body_stream(req: &Req) -> Pin<Box<dyn Stream<Item = Vec<u8>> + Send>> {
-    let chunks = futures_util::stream::iter(req.chunks.clone());
+/// A read error of the body (the connection broke off).
+#[derive(Debug)]
+struct Broken;
+
+/// The request's body chunks as a stream; one that stalls never ends, one that
+/// fails ends with an error.
+fn body_stream(req: &Req) -> Pin<Box<dyn Stream<Item = Result<Vec<u8>, Broken>> + Send>> {
+    let chunks = futures_util::stream::iter(req.chunks.clone().into_iter().map(Ok));
     if req.stalls {
         Box::pin(chunks.chain(futures_util::stream::pending()))
+    } else if req.fails {
+        Box::pin(chunks.chain(futures_util::stream::iter([Err(Broken)])))
     } else {
         Box::pin(chunks)
     }
@@ -1008,7 +1079,7 @@ impl<D: DedupStore> Driver for Core<D> {
         let read = async {
             let mut chunks = body_stream(req);
             while let Some(chunk) = chunks.next().await {
-                buffer.push(chunk.into())?;
+                buffer.push(chunk.map_err(|_| Rejection::BodyUnreadable)?.into())?;
             }
             Ok(())
         };
@@ -1101,7 +1172,9 @@ impl Driver for Tower {
             b = b.header(header::CONTENT_LENGTH, body.len());
             Body::from(body)
         } else {
-            Body::from_stream(body_stream(req).map(Ok::<_, std::io::Error>))
+            Body::from_stream(
+                body_stream(req).map(|c| c.map_err(|_| std::io::Error::other("broken off"))),
+            )
         };
         let mut request = b.body(body).unwrap();
         if let Some(ip) = peer_ip(req) {
@@ -1181,7 +1254,10 @@ where
             // Sets Content-Length too.
             tr = tr.set_payload(req.body());
         } else {
-            let chunks = body_stream(req).map(|c| Ok(actix_web::web::Bytes::from(c)));
+            let chunks = body_stream(req).map(|c| {
+                c.map(actix_web::web::Bytes::from)
+                    .map_err(|_| actix_web::error::PayloadError::Incomplete(None))
+            });
             stream = Some(Box::pin(chunks) as BoxedPayloadStream);
         }
         (self.call)(tr, stream).await
