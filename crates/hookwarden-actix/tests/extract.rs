@@ -491,3 +491,93 @@ async fn the_debug_line_of_a_json_rejection_cannot_forge_log_lines() {
         "a forged line: {text:?}"
     );
 }
+
+/// Each `Webhook<T>` error by its own status and message, the handler never run: no
+/// verified delivery (report-only let an unsigned request through), a body that breaks
+/// off between the middleware and the handler, a body that is not JSON, and JSON of
+/// another shape.
+#[actix_web::test]
+async fn each_webhook_extractor_error_has_its_status_and_message() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use actix_web::dev::Service as _;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let handler = {
+        let ran = Arc::clone(&ran);
+        move |_: Webhook<Event>| {
+            ran.fetch_add(1, Ordering::SeqCst);
+            async { "handled" }
+        }
+    };
+    let app = test::init_service(
+        App::new()
+            .service(
+                web::resource("/report")
+                    .wrap(WebhookMiddleware::new(
+                        guard().with_report_only(true).build().unwrap(),
+                    ))
+                    .route(web::post().to(handler.clone())),
+            )
+            .service(
+                web::resource("/broken")
+                    // Inside the middleware: what the handler's extractor reads fails.
+                    .wrap_fn(|mut req, srv| {
+                        let gone = futures_util::stream::iter([Err(
+                            actix_web::error::PayloadError::Incomplete(None),
+                        )]);
+                        req.set_payload(actix_web::dev::Payload::Stream {
+                            payload: Box::pin(gone),
+                        });
+                        srv.call(req)
+                    })
+                    .wrap(WebhookMiddleware::new(
+                        guard().without_dedup().build().unwrap(),
+                    ))
+                    .route(web::post().to(handler.clone())),
+            )
+            .service(
+                web::resource("/hooks")
+                    .wrap(WebhookMiddleware::new(
+                        guard().without_dedup().build().unwrap(),
+                    ))
+                    .route(web::post().to(handler)),
+            ),
+    )
+    .await;
+    let not_json: &[u8] = b"{not json";
+    let shape: &[u8] = br#"{"kind":1}"#;
+    for (req, status, message) in [
+        (
+            request(&[], BODY).uri("/report"),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no verified webhook in the request: is hookwarden's WebhookMiddleware installed on this route?",
+        ),
+        (
+            request(&signed("m1", BODY, NOW), BODY).uri("/broken"),
+            StatusCode::BAD_REQUEST,
+            "webhook body could not be read: ",
+        ),
+        (
+            request(&signed("m2", not_json, NOW), not_json),
+            StatusCode::BAD_REQUEST,
+            "webhook body is not valid JSON: ",
+        ),
+        (
+            request(&signed("m3", shape, NOW), shape),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook body does not match the expected type: missing field `type`",
+        ),
+    ] {
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), status);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            "text/plain; charset=utf-8"
+        );
+        let body = test::read_body(res).await;
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.starts_with(message), "{body}");
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}

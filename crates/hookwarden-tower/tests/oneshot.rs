@@ -575,3 +575,82 @@ async fn an_inner_service_with_errors_gets_them_passed_on_and_the_claim_released
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+/// Each `Webhook<T>` rejection by its own status and message, the handler never run:
+/// no verified delivery (report-only let an unsigned request through), a body that
+/// breaks off between the layer and the handler, a body that is not JSON, and JSON
+/// of another shape.
+#[tokio::test]
+async fn each_webhook_extractor_rejection_has_its_status_and_message() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    #[derive(serde::Deserialize)]
+    struct Event {
+        #[allow(dead_code)]
+        r#type: String,
+    }
+    let ran = Arc::new(AtomicUsize::new(0));
+    let app = |guard: Guard, break_body: bool| {
+        let ran = Arc::clone(&ran);
+        let router = axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |_: hookwarden_tower::Webhook<Event>| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                async { "handled" }
+            }),
+        );
+        // Inside the layer: what the handler's extractor reads fails.
+        let router = if break_body {
+            router.layer(axum::middleware::map_request(
+                |req: Request<Body>| async move {
+                    let (parts, _) = req.into_parts();
+                    let gone = futures_util::stream::iter([Err::<axum::body::Bytes, _>(
+                        std::io::Error::other("connection reset"),
+                    )]);
+                    Request::from_parts(parts, Body::from_stream(gone))
+                },
+            ))
+        } else {
+            router
+        };
+        router.layer(hookwarden_tower::WebhookLayer::new(guard))
+    };
+    let report_only = app(guard().with_report_only(true).build().unwrap(), false);
+    let broken = app(guard().without_dedup().build().unwrap(), true);
+    let plain = app(guard().without_dedup().build().unwrap(), false);
+    let not_json = b"{not json";
+    let shape = br#"{"kind":1}"#;
+    for (app, req, status, message) in [
+        (
+            &report_only,
+            request(&[], BODY),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no verified webhook in the request: is hookwarden's WebhookLayer installed on this route?",
+        ),
+        (
+            &broken,
+            request(&signed("m1", BODY, NOW), BODY),
+            StatusCode::BAD_REQUEST,
+            "webhook body could not be read: ",
+        ),
+        (
+            &plain,
+            request(&signed("m2", not_json, NOW), &not_json[..]),
+            StatusCode::BAD_REQUEST,
+            "webhook body is not valid JSON: ",
+        ),
+        (
+            &plain,
+            request(&signed("m3", shape, NOW), &shape[..]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook body does not match the expected type: missing field `type`",
+        ),
+    ] {
+        let (got, _, outcome, body) = send(app, req).await;
+        assert_eq!(got, status, "{body}");
+        assert!(body.starts_with(message), "{body}");
+        // The layer admitted it: no outcome of its own.
+        assert_eq!(outcome, None);
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
