@@ -725,14 +725,45 @@ mod tests {
 
     #[test]
     fn bad_urls_are_config_errors_without_the_url() {
-        let err = RedisStore::builder("http://user:hunter2@example.com").unwrap_err();
-        assert!(!err.to_string().contains("hunter2"), "{err}");
+        for url in ["http://user:hunter2@example.com", "hunter2", ""] {
+            let err = RedisStore::builder(url).map(|_| ()).unwrap_err();
+            let message = err.message();
+            assert!(
+                message.starts_with("invalid Redis URL (")
+                    && message.ends_with("): expected redis://[user:password@]host[:port][/db]"),
+                "{url:?}: {err}"
+            );
+            assert!(!message.contains("hunter2"), "{err}");
+        }
         assert!(RedisStore::builder("redis://127.0.0.1:6379/").is_ok());
     }
 
     #[test]
     fn building_outside_a_runtime_is_an_error_not_a_panic() {
         let b = RedisStore::builder("redis://127.0.0.1:1/").unwrap();
-        assert!(b.connect_lazy().is_err());
+        let err = b.connect_lazy().map(|_| ()).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.message()),
+            (
+                StoreErrorKind::Unavailable,
+                "RedisStore must be built inside a Tokio runtime"
+            )
+        );
+    }
+
+    /// Zero timeouts are refused before anything else (no runtime needed to say so).
+    #[test]
+    fn zero_timeouts_are_refused() {
+        let builder = || RedisStore::builder("redis://127.0.0.1:1/").unwrap();
+        for b in [
+            builder().with_timeout(Duration::ZERO),
+            builder().with_connect_timeout(Duration::ZERO),
+        ] {
+            let err = b.connect_lazy().map(|_| ()).unwrap_err();
+            assert_eq!(
+                (err.kind(), err.message()),
+                (StoreErrorKind::Other, "redis timeouts must be above zero")
+            );
+        }
     }
 }

@@ -95,11 +95,20 @@ async fn cluster_urls_are_checked_without_echoing_them() {
     assert!(err.to_string().contains("cluster node 1"), "{err}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
     let none: [&str; 0] = [];
-    assert!(RedisStore::cluster_builder(none).is_err());
-    assert!(
-        RedisStore::cluster_builder(["redis://127.0.0.1:7000"])
-            .unwrap()
-            .connect_lazy()
-            .is_err()
+    assert_eq!(
+        RedisStore::cluster_builder(none)
+            .map(|_| ())
+            .unwrap_err()
+            .message(),
+        "a Redis Cluster needs at least one node URL"
+    );
+    let err = RedisStore::cluster_builder(["redis://127.0.0.1:7000"])
+        .unwrap()
+        .connect_lazy()
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "a Redis Cluster store connects at start-up: use connect()"
     );
 }

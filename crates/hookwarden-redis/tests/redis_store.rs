@@ -488,6 +488,9 @@ async fn unreachable_redis_fails_to_connect_without_leaking_the_password() {
     );
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+    // Refused, not slow: the outage kind, which the adapters answer 503.
+    assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{err}");
+    assert!(err.message().starts_with("redis connect: "), "{err}");
     // A lazy store starts, and its calls fail with a StoreError.
     let lazy = RedisStore::builder(&url)
         .unwrap()
@@ -497,6 +500,42 @@ async fn unreachable_redis_fails_to_connect_without_leaking_the_password() {
         .unwrap();
     let err = lazy.claim(&key("x"), LEASE).await.unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(
+        matches!(
+            err.kind(),
+            StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+        ),
+        "{err:?}"
+    );
+    assert!(err.message().starts_with("redis claim: "), "{err}");
+}
+
+/// A key that holds something else than a claim (another application's list under
+/// the same prefix): a store error of kind Other, naming the operation, not a claim
+/// or a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_holding_another_type_is_a_store_error() {
+    let Some(redis) = support::redis() else {
+        return;
+    };
+    let s = store(redis.url(), "wrongtype").await;
+    let k = key("evt_list");
+    let mut conn = raw(redis.url()).await;
+    let _: () = redis::cmd("RPUSH")
+        .arg(s.redis_key(&k))
+        .arg("x")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let err = s.claim(&k, LEASE).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Other, "{err}");
+    assert!(err.message().starts_with("redis claim: "), "{err}");
+    assert!(err.message().contains("WRONGTYPE"), "{err}");
+    let _: () = redis::cmd("DEL")
+        .arg(s.redis_key(&k))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
