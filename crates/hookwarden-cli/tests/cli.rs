@@ -792,3 +792,19 @@ fn explain_shows_nothing_of_a_gitlab_token() {
         }
     }
 }
+
+#[test]
+fn a_key_that_decodes_but_cannot_sign_is_a_usage_error() {
+    // A `whsk_` of 16 bytes decodes (its format is right), and signing refuses it.
+    let short = format!("whsk_{}", B64.encode([7; 16]));
+    let r = run(
+        &["sign", "--scheme", "standard", "--secret", &short, "-"],
+        b"{}",
+    );
+    assert_usage(
+        &r,
+        "hookwarden: error: cannot sign: an Ed25519 private key must be 32 bytes",
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    assert_no_secret(&r, &[&short[5..]]);
+}

@@ -642,6 +642,13 @@ fn send_usage_errors_exit_2_with_one_line() {
     let r = with(&["--url", url, "-H", "X-Gitlab-Token glpat-s3cret", "-"]);
     assert_usage(&r, "malformed -H (number 1, value not shown)");
     assert!(!r.stderr.contains("glpat-s3cret"), "{r:?}");
+    // A header value no HTTP request can carry: named, not sent, its value not shown.
+    let r = with(&["--url", url, "-H", "X-Note: a\u{1}b", "-"]);
+    assert_usage(
+        &r,
+        "header \"X-Note\" cannot be sent: invalid name or value",
+    );
+    assert!(!r.stderr.contains("a\u{1}b"), "{r:?}");
     // Clap's own errors: exit 2, one line in the same format.
     assert_usage(&with(&["--url", url, "--repeat", "0", "-"]), "--repeat");
     assert_usage(&with(&["--url", url, "--bogus", "-"]), "--bogus");
