@@ -168,7 +168,8 @@ mod tests {
             "Twitch-Eventsub-Message-Type",
             "webhook_callback_verification",
         )];
-        let cases: [(Challenge, &[(&str, &str)], &[u8]); 7] = [
+        type Case<'a> = (Challenge, &'a [(&'a str, &'a str)], &'a [u8]);
+        let cases: [Case<'_>; 7] = [
             (Challenge::Slack, &none, br#"{"type":"url_verification"}"#),
             (
                 Challenge::Slack,

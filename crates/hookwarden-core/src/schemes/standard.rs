@@ -793,7 +793,7 @@ mod v1_tests {
             // One more candidate than a request may carry, each well formed.
             (
                 "webhook-signature",
-                vec![good.as_str(); MAX_SIGNATURES + 1].join(" "),
+                [good.as_str(); MAX_SIGNATURES + 1].join(" "),
                 ErrorKind::MalformedHeader,
                 "too many signatures",
             ),
@@ -844,7 +844,7 @@ mod v1_tests {
             .separator(',')
             .build()
             .unwrap();
-        let value = vec![hex.as_str(); 9].join(",");
+        let value = [hex.as_str(); 9].join(",");
         let err = verifier(generic)
             .precheck(&[("X-Sig", value.as_str())])
             .unwrap_err();
