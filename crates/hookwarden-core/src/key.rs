@@ -56,6 +56,11 @@ impl std::fmt::Debug for KeyState {
     }
 }
 
+/// Why an Ed25519 scheme is refused in a build without the `ed25519` feature, by the
+/// verifier and by [`sign`](crate::sign()) alike.
+#[cfg(not(feature = "ed25519"))]
+pub(crate) const NEEDS_ED25519: &str = "Ed25519 schemes need hookwarden's `ed25519` feature";
+
 fn hmac<M: KeyInit>(key: &[u8]) -> Result<M, ConfigError> {
     M::new_from_slice(key).map_err(|_| ConfigError::new("secret cannot be used as an HMAC key"))
 }
@@ -91,9 +96,7 @@ impl KeyState {
             }
             #[cfg(not(feature = "ed25519"))]
             Algorithm::Ed25519 => {
-                return Err(ConfigError::new(
-                    "Ed25519 schemes need hookwarden's `ed25519` feature",
-                ));
+                return Err(ConfigError::new(NEEDS_ED25519));
             }
             Algorithm::Token => Self::Token(Zeroizing::new(Sha256::digest(key).into())),
         })
@@ -289,5 +292,36 @@ mod tests {
                 format!("secret at index 0 (value not shown): {why}")
             );
         }
+    }
+
+    /// Without the `ed25519` feature an Ed25519 scheme still exists (Standard
+    /// Webhooks' `v1a`): its keys are refused, and so is signing with it, for one
+    /// reason said the same way.
+    #[cfg(not(feature = "ed25519"))]
+    #[test]
+    fn without_the_feature_ed25519_keys_are_refused_not_ignored() {
+        use crate::schemes::StandardWebhooks;
+        use crate::{SignInput, Verifier, sign};
+        let err = Verifier::builder(StandardWebhooks::ed25519())
+            .secret("whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!("secret at index 0 (value not shown): {NEEDS_ED25519}")
+        );
+        let input = SignInput {
+            body: b"{}",
+            timestamp: 0,
+            id: None,
+            url: None,
+        };
+        let err = sign(
+            &StandardWebhooks::ed25519(),
+            &"whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into(),
+            &input,
+        )
+        .unwrap_err();
+        assert_eq!(err.message(), NEEDS_ED25519);
     }
 }

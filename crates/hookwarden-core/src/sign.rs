@@ -104,8 +104,6 @@ fn signature_over(
             Ok(Zeroizing::new(key.sign(content).to_bytes().to_vec()))
         }
         #[cfg(not(feature = "ed25519"))]
-        Algorithm::Ed25519 => Err(ConfigError::new(
-            "Ed25519 schemes need the `ed25519` feature",
-        )),
+        Algorithm::Ed25519 => Err(ConfigError::new(crate::key::NEEDS_ED25519)),
     }
 }
