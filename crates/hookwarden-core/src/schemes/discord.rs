@@ -143,6 +143,7 @@ impl Scheme for Discord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schemes::test_headers::{with, without};
     use crate::{ErrorKind, ManualClock, Verifier, sign};
 
     const NOW: i64 = 1_700_000_000;
@@ -172,28 +173,6 @@ mod tests {
             .clock(ManualClock::new(NOW))
             .build()
             .unwrap()
-    }
-
-    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(k, v)| {
-                let v = if k.eq_ignore_ascii_case(name) {
-                    value
-                } else {
-                    v
-                };
-                (k.clone(), v.to_owned())
-            })
-            .collect()
-    }
-
-    fn without(headers: &[(String, String)], name: &str) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
-            .cloned()
-            .collect()
     }
 
     #[test]

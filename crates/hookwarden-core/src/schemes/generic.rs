@@ -563,6 +563,7 @@ impl Scheme for GenericHmac {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schemes::test_headers::with;
     use crate::{ErrorKind, ManualClock, Verifier, sign};
 
     const NOW: i64 = 1_700_000_000;
@@ -603,16 +604,6 @@ mod tests {
             .template("{id}.{timestamp}.{url}.{body}")
             .build()
             .unwrap()
-    }
-
-    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
-        let mut out: Vec<_> = headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
-            .cloned()
-            .collect();
-        out.push((name.to_owned(), value.to_owned()));
-        out
     }
 
     /// GitHub docs, "Validating webhook deliveries": the signature of "Hello, World!".

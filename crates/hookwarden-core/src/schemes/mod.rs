@@ -21,6 +21,8 @@ mod slack;
 mod square;
 mod standard;
 mod stripe;
+#[cfg(test)]
+mod test_headers;
 mod twilio;
 mod twitch;
 mod woocommerce;

@@ -130,6 +130,7 @@ impl Scheme for Slack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schemes::test_headers::with;
     use crate::{ManualClock, Verifier, sign};
 
     const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -152,16 +153,6 @@ mod tests {
             url: None,
         };
         sign(&Slack::new(), &SECRET.into(), &input).unwrap()
-    }
-
-    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
-        let mut out: Vec<_> = headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
-            .cloned()
-            .collect();
-        out.push((name.to_owned(), value.to_owned()));
-        out
     }
 
     #[test]

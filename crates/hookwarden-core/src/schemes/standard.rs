@@ -709,6 +709,7 @@ mod v1a_tests {
 #[cfg(test)]
 mod v1_tests {
     use super::*;
+    use crate::schemes::test_headers::with;
     use crate::{ErrorKind, MAX_SIGNATURES, ManualClock, Verifier, sign};
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -731,20 +732,6 @@ mod v1_tests {
             url: None,
         };
         sign(scheme, &SECRET.into(), &input).unwrap()
-    }
-
-    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(k, v)| {
-                let v = if k.eq_ignore_ascii_case(name) {
-                    value
-                } else {
-                    v
-                };
-                (k.clone(), v.to_owned())
-            })
-            .collect()
     }
 
     #[test]

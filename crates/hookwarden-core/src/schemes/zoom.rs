@@ -126,6 +126,7 @@ impl Scheme for Zoom {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schemes::test_headers::{with, without};
     use crate::{ErrorKind, ManualClock, Verifier, sign};
 
     const NOW: i64 = 1_700_000_000;
@@ -147,27 +148,6 @@ mod tests {
             .clock(ManualClock::new(NOW))
             .build()
             .unwrap()
-    }
-
-    fn with(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(k, v)| {
-                if k.eq_ignore_ascii_case(name) {
-                    (k.clone(), value.to_owned())
-                } else {
-                    (k.clone(), v.clone())
-                }
-            })
-            .collect()
-    }
-
-    fn without(headers: &[(String, String)], name: &str) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
-            .cloned()
-            .collect()
     }
 
     #[test]
