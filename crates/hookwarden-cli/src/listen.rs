@@ -93,7 +93,8 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
     addr: String,
     /// Pass verified, deduplicated deliveries to this URL (`http://` only) and relay
-    /// its answer.
+    /// its answer (status, headers and up to 1 MiB of body: a larger body is replaced
+    /// by a note; the app has 30 s to answer, else the sender gets 502).
     #[arg(long, value_name = "URL")]
     forward_to: Option<String>,
     /// Accept timestamps this many seconds in the past or future (default: the
@@ -121,6 +122,13 @@ struct State {
     /// carrying it came back (`--forward-to` leads to the listener itself).
     forwarded_by: String,
 }
+
+/// How long the app behind `--forward-to` has to answer in full.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most of the app's answer that is read and relayed: an answer to a webhook is a
+/// status and a short body; a larger one is not held in memory (502).
+const FORWARD_ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// The header a listener marks the requests it forwards with.
 const FORWARDED_BY: &str = "x-hookwarden-forwarded-by";
@@ -165,7 +173,7 @@ pub(crate) fn run(args: &ListenArgs, json: bool) -> Result<u8, UsageError> {
             // delivery elsewhere (a POST turned into a body-less GET) and take that
             // answer for the app's.
             let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
+                .timeout(FORWARD_TIMEOUT)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| {
@@ -442,9 +450,9 @@ async fn handle(state: &State, req: Request) -> Response {
                 headers.insert(HeaderName::from_static(FORWARDED_BY), value);
             }
             match forward(client, url, &parts.method, &headers, bytes.clone()).await {
-                Ok(res) => {
+                Ok((res, note)) => {
                     let status = res.status().as_u16();
-                    (res, Some(status), None)
+                    (res, Some(status), note)
                 }
                 Err(e) => (
                     (
@@ -508,25 +516,34 @@ fn print_delivery(
     }
     line.push_str(&format!("{} bytes, ", body.len()));
     match (forwarded, forward_error) {
-        (Some(s), _) => line.push_str(&format!(
-            "forwarded: {}",
-            paint(&s.to_string(), Paint::of_status(s), state.color)
-        )),
+        (Some(s), note) => {
+            line.push_str(&format!(
+                "forwarded: {}",
+                paint(&s.to_string(), Paint::of_status(s), state.color)
+            ));
+            if let Some(note) = note {
+                line.push_str(&format!(" ({note})"));
+            }
+        }
         (None, Some(e)) => line.push_str(&format!("forward failed: {e}, answered {status}")),
         (None, None) => line.push_str(&format!("answered {status}")),
     }
     print_line(&line);
 }
 
-/// Send the delivery to the app and turn its answer into ours.
+/// Send the delivery to the app and turn its answer into ours: its status and
+/// end-to-end headers, and its body up to [`FORWARD_ANSWER_LIMIT`]. A larger body
+/// (declared or streamed) is not read on and is replaced by a short note: the status
+/// still goes back, so the claim follows what the app did (a 2xx completes it). The
+/// note is also returned, for the printed line.
 async fn forward(
     client: &reqwest::Client,
     url: &reqwest::Url,
     method: &axum::http::Method,
     headers: &HeaderMap,
     body: Bytes,
-) -> Result<Response, String> {
-    let res = client
+) -> Result<(Response, Option<String>), String> {
+    let mut res = client
         .request(method.clone(), url.clone())
         .headers(end_to_end(headers))
         .body(body)
@@ -534,10 +551,35 @@ async fn forward(
         .await
         .map_err(|e| error_chain(&e))?;
     let status = res.status();
-    let headers = end_to_end(res.headers());
-    let body = res.bytes().await.map_err(|e| error_chain(&e))?;
+    let mut headers = end_to_end(res.headers());
+    let mut body = Vec::new();
+    let mut too_long = res
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > FORWARD_ANSWER_LIMIT));
+    while !too_long && let Some(chunk) = res.chunk().await.map_err(|e| error_chain(&e))? {
+        too_long = body.len() + chunk.len() > FORWARD_ANSWER_LIMIT;
+        if !too_long {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let note = too_long.then(|| {
+        format!(
+            "the app's answer body is over {} KiB: not relayed",
+            FORWARD_ANSWER_LIMIT / 1024
+        )
+    });
+    if let Some(note) = &note {
+        body = format!("{note}\n").into_bytes();
+        for name in [
+            axum::http::header::CONTENT_LENGTH,
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::CONTENT_ENCODING,
+        ] {
+            headers.remove(name);
+        }
+    }
     let mut out = Response::new(Body::from(body));
     *out.status_mut() = status;
     *out.headers_mut() = headers;
-    Ok(out)
+    Ok((out, note))
 }

@@ -1391,3 +1391,102 @@ fn headers_named_by_connection_are_not_forwarded() {
     let seen = seen.lock().unwrap();
     assert!(!seen[0].0.contains_key("x-hop"), "{:?}", seen[0].0);
 }
+
+/// An app answering every request 200 with 2 MiB of body: with `Content-Length`, or
+/// chunked (no length given up front).
+fn big_answer_app(chunked: bool) -> SocketAddr {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                // Read the request: its head, then the body its Content-Length declares.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let Ok(n) = conn.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    let Ok(n) = conn.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                if chunked {
+                    let _ =
+                        conn.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+                    for _ in 0..32 {
+                        let _ = conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+                        let _ = conn.write_all(&chunk);
+                        let _ = conn.write_all(b"\r\n");
+                    }
+                    let _ = conn.write_all(b"0\r\n\r\n");
+                } else {
+                    let _ = conn.write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                            32 * chunk.len()
+                        )
+                        .as_bytes(),
+                    );
+                    for _ in 0..32 {
+                        let _ = conn.write_all(&chunk);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// The app's answer is relayed with up to 1 MiB of body: a larger body, declared or
+/// streamed, is not held in memory but replaced by a note; the app's status still goes
+/// back, so the claim follows what the app did (its 200 completes it: the retry is a
+/// duplicate, not a second run).
+#[test]
+fn an_answer_body_over_the_forward_limit_is_not_relayed() {
+    for chunked in [false, true] {
+        let addr = big_answer_app(chunked);
+        let forward = format!("http://{addr}/app");
+        let l = Listener::start(&["--forward-to", &forward]);
+        let id = format!("msg_big_{chunked}");
+        let r = send(&l.url, &["--id", &id], BODY.as_bytes());
+        // (Lines, not the whole answer: a failure must not print 2 MiB.)
+        let lines = r.lines();
+        assert_eq!(lines[0], "HTTP 200 OK", "chunked {chunked}");
+        assert!(
+            lines.contains(&"the app's answer body is over 1024 KiB: not relayed"),
+            "chunked {chunked}: {:?}",
+            &lines[..lines.len().min(8)]
+        );
+        let line = l.next_line();
+        assert!(
+            line.ends_with("forwarded: 200 (the app's answer body is over 1024 KiB: not relayed)"),
+            "chunked {chunked}: {line}"
+        );
+        let r = send(&l.url, &["--id", &id], BODY.as_bytes());
+        assert_eq!(r.lines()[0], "HTTP 200 OK", "retry, chunked {chunked}");
+        let line = l.next_line();
+        assert!(
+            line.starts_with("duplicate:"),
+            "retry, chunked {chunked}: {line}"
+        );
+    }
+}
