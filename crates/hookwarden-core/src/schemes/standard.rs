@@ -78,6 +78,16 @@ impl StandardWebhooks {
 
     /// The asymmetric `v1a` scheme (Ed25519): verify with `whpk_` public keys, sign with
     /// `whsk_` private keys.
+    ///
+    /// # Cost
+    ///
+    /// An Ed25519 signature is checked over the whole signed content once per candidate
+    /// and public key (an HMAC secret's MAC is computed once, however many candidates
+    /// a request carries). A request with the most `v1a` candidates a header may hold
+    /// ([`MAX_SIGNATURES`](crate::MAX_SIGNATURES)) makes the receiver hash its body that
+    /// many times per key before any candidate is known to be genuine: keep the guard's
+    /// [body limit](crate::receive::GuardBuilder::with_body_limit) near your largest
+    /// real delivery.
     #[must_use]
     pub const fn ed25519() -> Self {
         Self {
