@@ -229,7 +229,7 @@ impl DedupConfig {
     /// [`ConfigError`] when the namespace is empty, longer than
     /// [`MAX_NAMESPACE_LEN`] or holds a `:`, a space or a non-printable byte; the lease
     /// or the retention is under a millisecond or over [`MAX_DURATION`]; the
-    /// retention is shorter than the lease or than twice the tolerance
+    /// retention is shorter than the lease or than twice the tolerance plus one second
     /// ([`min_retention`](Self::min_retention)); or a JSON pointer is neither empty nor
     /// starts with `/`.
     pub fn validate(&self, tolerance: Option<Tolerance>) -> Result<(), ConfigError> {

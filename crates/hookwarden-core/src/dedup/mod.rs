@@ -55,8 +55,9 @@
 //! The lease defaults to [`DEFAULT_LEASE`] (60 s): keep it well above the slowest
 //! handler. The retention defaults to [`DEFAULT_RETENTION`] (4 days, covering
 //! Stripe's three days of retries) and is never shorter than twice the verifier's
-//! timestamp tolerance ([`DedupConfig::retention_for`]), so a replay that would still
-//! pass the timestamp check is still recognised.
+//! timestamp tolerance plus one second ([`DedupConfig::min_retention`],
+//! [`DedupConfig::retention_for`]), so a replay that would still pass the timestamp
+//! check is still recognised.
 //!
 //! # Stores
 //!
