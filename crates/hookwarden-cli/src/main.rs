@@ -41,8 +41,11 @@
 //! `secret index` is 0-based: the position of the matching `--secret` in the order
 //! given (0 for the first). `dedup key` is the key the receive pipeline would claim
 //! the delivery under with the default dedup configuration
-//! (`hookwarden_core::dedup::DedupConfig::key_for`): `{scheme}:{delivery id}`, else
-//! `{scheme}:sig:{hex SHA-256 of the matched signature}`.
+//! (`hookwarden_core::dedup::DedupConfig::key_for`): `{scheme}:{delivery id}` when the
+//! signature covers the id or a signed timestamp bounds its replays (GitLab, which
+//! signs nothing, keeps its id), else `{scheme}:sig:{hex SHA-256 of the signature}`
+//! (of the first secret's MAC when another secret matched): a GitHub delivery prints
+//! its `X-GitHub-Delivery` as `delivery id` and a `github:sig:` key.
 //!
 //! `verify`, exit status 1 (the delivery is rejected), on standard output:
 //!

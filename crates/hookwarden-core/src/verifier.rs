@@ -607,8 +607,10 @@ impl Verified<'_> {
     }
 
     /// The signature that matched, as received (not secret: the sender sent it, but it
-    /// is kept out of `Debug` all the same). Used to derive a dedup key when the
-    /// scheme has no delivery id.
+    /// is kept out of `Debug` all the same). The signature-digest dedup key is its
+    /// SHA-256 when the first secret matched, or the scheme is Ed25519; otherwise the
+    /// first secret's MAC stands for it
+    /// ([`DedupKeySource::SignatureDigest`](crate::dedup::DedupKeySource::SignatureDigest)).
     #[must_use]
     pub fn matched_signature(&self) -> Option<&[u8]> {
         self.signature.as_ref().map(Tag::as_bytes)

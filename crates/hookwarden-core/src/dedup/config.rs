@@ -277,7 +277,8 @@ impl DedupConfig {
 
     /// The dedup key of a verified delivery: `"{namespace}:{value}"` where the value
     /// comes from the [source](DedupKeySource), else `"sig:{hex SHA-256 of the
-    /// matched signature}"`. `None` only when the source yields nothing and the
+    /// signature}"` (see [`DedupKeySource::SignatureDigest`]: the first secret's MAC
+    /// when another secret matched). `None` only when the source yields nothing and the
     /// scheme has no signature to digest: such a delivery is not deduplicated.
     ///
     /// `req` is the request that produced `verified` (its headers and body).
