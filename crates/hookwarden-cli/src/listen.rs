@@ -9,10 +9,14 @@
 //!
 //! Verified, deduplicated deliveries are answered `200 ok`, or with `--forward-to URL`
 //! passed on to an app (same method, original headers less hop-by-hop ones, same body)
-//! whose status, headers and body are relayed; an unreachable app is answered 502. A
-//! non-2xx answer releases the dedup claim, so the sender's retry is processed.
-//! Forwarded requests carry `X-Hookwarden-Forwarded-By`: one that comes back (a
-//! `--forward-to` leading to the listener itself) is answered 508, not passed on again.
+//! whose status and headers are relayed, with its body up to 1 MiB (a larger one is
+//! replaced by a short note; the status still goes back); an app that cannot be
+//! reached or does not answer in full within 30 s is answered 502. A non-2xx answer
+//! releases the dedup claim, so the sender's retry is processed. Forwarded requests
+//! carry `X-Hookwarden-Forwarded-By`: one that comes back (a `--forward-to` leading to
+//! the listener itself) is not passed on again. The first pass's dedup claim answers
+//! it 409 (and the sender gets the 409, relayed); a delivery without a dedup key (GitLab
+//! without an id header) is answered 508.
 //!
 //! # Output
 //!
@@ -22,7 +26,8 @@
 //! listening on http://127.0.0.1:3000 (scheme standard)
 //! verified: id msg_1, type invoice.paid, 42 bytes, answered 200
 //! verified: id msg_2, 42 bytes, forwarded: 200
-//! verified: id msg_3, 42 bytes, forward failed: <error>, answered 502
+//! verified: id msg_3, 42 bytes, forwarded: 200 (the app's answer body is over 1024 KiB: not relayed)
+//! verified: id msg_4, 42 bytes, forward failed: <error>, answered 502
 //! duplicate: id msg_1, already processed, answered 200
 //! rejected: signature_mismatch: no signature matches any configured secret, answered 401
 //! challenge: slack_url_verification, answered 200
@@ -72,7 +77,8 @@ bound.
 
 Output, one line per event, flushed as it happens:
   listening on http://ADDR (scheme NAME[, signed URLs under URL][, forwarding to URL])
-  verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS
+  verified: id ID, type TYPE, N bytes, answered 200 | forwarded: STATUS [(NOTE)]
+            | forward failed: ERROR, answered 502 (508: forwarded to itself)
   duplicate: id ID, already processed, answered 200  (the id when a header carries it)
   rejected: REASON: DETAIL, answered STATUS
   challenge: NAME, answered STATUS  (Slack, Zoom, Twitch and Discord endpoint checks)
@@ -126,8 +132,9 @@ struct State {
 /// How long the app behind `--forward-to` has to answer in full.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The most of the app's answer that is read and relayed: an answer to a webhook is a
-/// status and a short body; a larger one is not held in memory (502).
+/// The most of the app's answer body that is read and relayed: an answer to a webhook
+/// is a status and a short body; a larger one is not held in memory (replaced by a
+/// note, the status relayed).
 const FORWARD_ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// The header a listener marks the requests it forwards with.
