@@ -257,7 +257,8 @@ fn main() -> ExitCode {
     let names = schemes::NAMES.join(", ");
     let command = Cli::command()
         .after_help(format!(
-            "Exit status: 0 verified or signed, 1 rejected, 2 usage or configuration error.\n\n\
+            "Exit status of verify and sign: 0 verified or signed, 1 rejected, 2 usage or \
+             configuration error (send and listen: see their --help).\n\n\
              Schemes: {names}"
         ))
         .mut_subcommand("verify", |c| {
