@@ -7,14 +7,19 @@
 //!   without dedup, `verify`), or behind a hand-written middleware that only checks the
 //!   signature (`floor`, [`floor`]; `floordedup` also lets each id through once), or
 //!   `layer` with a store that remembers nothing (`nullstore`).
-//! - `bench-load --addr A [--requests N] [--connections C]`: signs N unique 1 KiB
-//!   deliveries up front, sends them over C keep-alive connections, prints req/s.
-//! - `bench-compare --a A --b B [--rounds R] [--batch N] [--connections C]`: the same
-//!   load sent to two servers in alternating batches; prints each round's B/A rate
-//!   ratio and their median (steady on a machine whose speed drifts).
-//! - `load-fault [--requests N] [--connections C] [--outage-ms MS]`: the load and fault
-//!   test ([`load_fault`]): axum and actix receivers, in-memory store then Redis
-//!   restarted midway, mixed traffic; exits non-zero on any violation.
+//! - `bench-load --addr A [--requests N] [--connections C] [--size BYTES]`: signs N
+//!   unique deliveries (1 KiB bodies by default) up front, sends them over C keep-alive
+//!   connections, prints req/s.
+//! - `bench-compare --a A --b B [--rounds R] [--batch N] [--connections C]
+//!   [--client raw|hyper]`: the same load sent to two servers in alternating batches;
+//!   prints each round's B/A rate ratio and their median (steady on a machine whose
+//!   speed drifts). `raw`, the default, writes requests serialized before the run and
+//!   reads answers with a minimal parser, so that the server, not the client, limits
+//!   the rate; `hyper` sends through hyper's client.
+//! - `load-fault [--requests N] [--connections C] [--outage-ms MS] [--rss-limit-mb MB]
+//!   [--lease-ms MS]`: the load and fault test ([`load_fault`]): axum and actix
+//!   receivers, in-memory store then Redis restarted midway, mixed traffic; exits
+//!   non-zero on any violation.
 #![forbid(unsafe_code)]
 
 pub mod floor;
